@@ -1,0 +1,3 @@
+from dlgrade.cli import main
+
+raise SystemExit(main())
