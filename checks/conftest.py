@@ -1,0 +1,95 @@
+"""Fixtures every check may ask for.
+
+Session-scoped facts about the run come from the grading plugin's `Grader`
+(one place for the submission and the assignment); the answers file is read
+once per run. Notebook-based checks add their own session fixtures here
+(e.g. a `submission` from `dlgrade.engine.discover(submission_path)`, a
+notebook run per problem) and skip with one reason when a prerequisite is
+missing: `checks.scoring.skip_prerequisite("no notebook for problem 4")`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checks.answers.loading import AnswersSource, find_answers_file
+from checks.notebook_runs import NotebookRuns, sandbox_config
+from checks.probes import PROBES_BY_PROBLEM
+from checks.scoring import CheckRecord
+from dlgrade.engine import Submission, discover
+from dlgrade.grading.plugin import NO_SUBMISSION, Grader, grader_for, item_details, item_part
+
+
+@pytest.fixture(scope="session")
+def grader(pytestconfig: pytest.Config) -> Grader:
+    """The run: submission, assignment, quick mode, and `observe(...)` for run-wide notes."""
+    return grader_for(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def submission_path(grader: Grader) -> Path:
+    if grader.submission is None:
+        pytest.skip(NO_SUBMISSION)
+    return grader.submission
+
+
+@pytest.fixture(scope="session")
+def assignment(grader: Grader) -> Any:
+    """The manifest (`reference.assignments.Assignment`) of the edition graded."""
+    return grader.assignment
+
+
+@pytest.fixture(scope="session")
+def quick(grader: Grader) -> bool:
+    return grader.quick
+
+
+@pytest.fixture(scope="session")
+def answers(grader: Grader, submission_path: Path, assignment: Any) -> AnswersSource:
+    """answers.toml, parsed once; a broken file is noted once for the whole grade.
+
+    Checks call `answers.section(part.id)`, which raises `AnswerError` (0
+    points, with the reason) when the file is missing, broken or lacks the
+    section.
+    """
+    source = AnswersSource.load(find_answers_file(submission_path), assignment.id)
+    if source.error is not None:
+        grader.observe("answers.toml", "answers-invalid", str(source.error))
+    if source.answers is not None:
+        for warning in source.answers.warnings:
+            grader.observe("answers.toml", "answers-warning", warning)
+    return source
+
+
+@pytest.fixture
+def part(request: pytest.FixtureRequest) -> Any:
+    """The manifest `Part` the current check grades (id, title, points, grading, visibility)."""
+    return item_part(request.node)
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest) -> CheckRecord:
+    """Attach JSON details (extracted text, measured values) to the current check's result."""
+    return CheckRecord(item_details(request.node))
+
+
+@pytest.fixture(scope="session")
+def submission(submission_path: Path) -> Submission:
+    """The submission's notebooks mapped to problems by content (see dlgrade.engine.discover)."""
+    return discover(submission_path)
+
+
+@pytest.fixture(scope="session")
+def notebooks(grader: Grader, submission: Submission) -> NotebookRuns:
+    """Each notebook runs once, in the sandbox, with the probes of every problem it holds."""
+    runs = NotebookRuns(
+        submission,
+        sandbox_config(grader.quick),
+        PROBES_BY_PROBLEM,
+        lambda o: grader.observe(o.source, o.kind, o.message),
+    )
+    yield runs
+    grader.note_runs(runs.runs)
