@@ -1,0 +1,93 @@
+"""Loading notebooks and .py files into nbformat v4 notebooks, strictly.
+
+A file that cannot be read as a v4 notebook raises `MalformedSource` with a
+message a student can act on; missing outputs are filled in, not an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+# Students hand in notebooks, not data sets: anything bigger is refused unread.
+MAX_SOURCE_BYTES = 50 << 20
+_CELL_MARKER = re.compile(r"^# ?%%.*$", re.MULTILINE)
+
+
+class MalformedSource(ValueError):
+    """The file is not a readable notebook / Python source."""
+
+
+def read_text(path: Path) -> str:
+    """The file's text as UTF-8, or MalformedSource saying why not."""
+    size = path.stat().st_size
+    if size > MAX_SOURCE_BYTES:
+        raise MalformedSource(
+            f"{path.name} is {size} bytes; a notebook over {MAX_SOURCE_BYTES} is refused"
+        )
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise MalformedSource(
+            f"{path.name} is not UTF-8 (byte {err.start}): re-save it from Jupyter"
+        ) from None
+
+
+def load_notebook(path: Path) -> NotebookNode:
+    """Load `path` (.ipynb or .py) as an nbformat v4 notebook."""
+    text = read_text(path)
+    if path.suffix == ".py":
+        return notebook_from_python(text)
+    return notebook_from_json(text, path.name)
+
+
+def notebook_from_python(text: str) -> NotebookNode:
+    """A notebook of the `# %%` cells of a script (one cell when there are none)."""
+    parts = _CELL_MARKER.split(text)
+    cells = [nbformat.v4.new_code_cell(part.strip("\n")) for part in parts if part.strip()]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def notebook_from_json(text: str, name: str) -> NotebookNode:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise MalformedSource(
+            f"{name} is not valid notebook JSON (line {err.lineno}: {err.msg})"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise MalformedSource(f"{name} has no 'cells' list: it is not a Jupyter notebook")
+    major = data.get("nbformat")
+    if major != 4:
+        raise MalformedSource(
+            f"{name} is nbformat {major}; only version 4 is accepted (open and re-save it in Jupyter)"
+        )
+    cells = [_normalise_cell(cell, index, name) for index, cell in enumerate(data["cells"])]
+    return nbformat.v4.new_notebook(cells=cells, metadata=data.get("metadata") or {})
+
+
+def _normalise_cell(cell: object, index: int, name: str) -> NotebookNode:
+    if not isinstance(cell, dict):
+        raise MalformedSource(f"{name}: cell {index} is not an object")
+    source = cell.get("source", "")
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        source = "".join(source)
+    if not isinstance(source, str):
+        raise MalformedSource(f"{name}: cell {index} has a source that is not text")
+    kind = cell.get("cell_type")
+    if kind == "code":
+        return nbformat.v4.new_code_cell(source)
+    if kind == "markdown":
+        return nbformat.v4.new_markdown_cell(source)
+    if kind == "raw":
+        return nbformat.v4.new_raw_cell(source)
+    raise MalformedSource(f"{name}: cell {index} has unknown cell_type {kind!r}")
+
+
+def code_text(notebook: NotebookNode) -> str:
+    """All code cells joined, for content tagging."""
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")

@@ -1,0 +1,119 @@
+"""Records the engine hands to the checks: submissions, runs, probes, figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+
+from dlgrade.records import Observation
+
+SourceKind = Literal["ipynb", "py"]
+SourceStatus = Literal["ok", "malformed"]
+RunStatus = Literal["ok", "errors", "timeout", "died", "malformed", "not-run"]
+CellStatus = Literal["ok", "error", "timeout", "skipped"]
+
+# A value that crossed the sandbox boundary: a numeric array or plain JSON data.
+ProbeValue = np.ndarray | None | bool | int | float | str | list | dict
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One notebook or .py file of a submission."""
+
+    path: Path
+    kind: SourceKind
+    status: SourceStatus
+    problem_ids: tuple[str, ...] = ()
+    error: str | None = None
+    # Content tags (e.g. "relu-fit", "softmax-jacobian"); problem ids derive from them.
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A student's folder: its sources and how they map to problems."""
+
+    path: Path
+    name: str
+    sources: tuple[SourceFile, ...]
+    answers: Path | None
+    problems: dict[str, tuple[SourceFile, ...]]
+    issues: tuple[str, ...] = ()
+
+    def for_problem(self, problem_id: str) -> tuple[SourceFile, ...]:
+        """The sources that hold `problem_id` (empty when none does)."""
+        return self.problems.get(problem_id, ())
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Code a check runs inside the student's kernel to read values out.
+
+    `code` runs in the kernel's global namespace with `_dlgrade_inputs` (dict of
+    numpy arrays) and `_dlgrade_emit(key, value)` defined; new names it leaves
+    behind are removed. `after=()` runs it after the whole notebook; otherwise
+    right after the first cell after which all `after` names are defined.
+    """
+
+    name: str
+    code: str
+    inputs: Mapping[str, np.ndarray] = field(default_factory=lambda: MappingProxyType({}))
+    after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What one probe emitted (validated), or why it has nothing."""
+
+    name: str
+    values: dict[str, Any]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """The outcome of one code cell."""
+
+    index: int
+    status: CellStatus
+    error_name: str | None = None
+    error_value: str | None = None
+    output_bytes: int = 0
+    # Stored text output (streams, text/plain, tracebacks), capped; for people, not grading.
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class FigureRecord:
+    """A matplotlib figure the notebook rendered (shown or saved)."""
+
+    index: int
+    cell_index: int | None
+    axes: tuple[dict, ...]
+    suptitle: str = ""
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """Everything observed while running one source file."""
+
+    source: SourceFile
+    status: RunStatus
+    cells: tuple[CellResult, ...]
+    probes: dict[str, ProbeResult]
+    observations: tuple[Observation, ...]
+    figures: tuple[FigureRecord, ...]
+    isolation: str
+    duration_s: float
+
+    def probe(self, name: str) -> ProbeResult:
+        """The result of probe `name`; KeyError names the probes that exist."""
+        try:
+            return self.probes[name]
+        except KeyError:
+            raise KeyError(f"no probe {name!r} in this run; have {sorted(self.probes)}") from None

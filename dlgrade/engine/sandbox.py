@@ -1,0 +1,207 @@
+"""How the kernel process is launched: bubblewrap (full) or reduced isolation.
+
+bwrap: no network, own pid/ipc/uts namespaces, a root made only of the Python
+installation, /usr and a few /etc files, the run directories and the shim.
+The repository (reference/, checks/), the grades output and other students
+are not mounted at all. The launcher then sets rlimits and switches to a
+per-run uid, because RLIMIT_NPROC does not apply to root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from dlgrade.engine.config import SandboxConfig
+from dlgrade.engine.errors import SandboxUnavailable
+from dlgrade.engine.workspace import RunDirs
+
+SHIM_DIR = Path(__file__).parent / "shim"
+SHIM_MOUNT = Path("/opt/dlgrade-shim")
+_ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "nsswitch.conf",
+    "alternatives",
+    "fonts",
+)
+_TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+REDUCED_NOTE = "reduced: no bubblewrap; network blocked only by an in-process guard"
+
+
+@dataclass(frozen=True)
+class Launch:
+    """The kernel command, its environment and what isolation it gets."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    isolation: str
+    uid: int | None
+    gpu: bool
+
+
+def bwrap_usable() -> bool:
+    """bwrap is installed and can create its namespaces here."""
+    binary = shutil.which("bwrap")
+    if binary is None:
+        return False
+    probe = [binary, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/", "true"]
+    return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+
+
+def choose_isolation(config: SandboxConfig) -> str:
+    if config.isolation == "reduced":
+        return "reduced"
+    if bwrap_usable():
+        return "bwrap"
+    if config.isolation == "bwrap":
+        raise SandboxUnavailable(
+            "isolation='bwrap' was requested but bubblewrap is missing or cannot create namespaces "
+            "here: install it (apt-get install bubblewrap) or use isolation='auto'/'reduced'"
+        )
+    return "reduced"
+
+
+def sandbox_uid(dirs: RunDirs) -> int:
+    """A per-run uid, so the process cap counts only this kernel's processes."""
+    return 200_000 + int.from_bytes(os.urandom(3), "big") % 800_000
+
+
+def gpu_present() -> bool:
+    return Path("/dev/nvidiactl").exists()
+
+
+def build_launch(config: SandboxConfig, dirs: RunDirs, cwd: Path, data: Path | None) -> Launch:
+    mode = choose_isolation(config)
+    gpu = config.allow_gpu and gpu_present()
+    as_root = os.geteuid() == 0
+    uid = sandbox_uid(dirs) if mode == "bwrap" and as_root else None
+    shim = SHIM_MOUNT if mode == "bwrap" else SHIM_DIR
+    env = kernel_env(dirs, data, shim, cuda_shim=not gpu)
+    launcher = [
+        sys.executable, "-m", "_dlgrade_launch",
+        "--memory-mb", str(config.memory_mb),
+        "--memory-kind", "data" if gpu else "as",  # CUDA reserves huge address space
+        "--nproc", str(config.max_processes),
+        "--fsize", str(config.max_file_bytes),
+    ]  # fmt: skip
+    if uid is not None:
+        launcher += ["--uid", str(uid)]
+    if mode == "bwrap":
+        launcher.append("--in-pid-namespace")
+    launcher += ["--", "-f", "{connection_file}"]
+    if mode == "reduced":
+        return Launch(launcher, env, cwd, _reduced_note(as_root), None, gpu)
+    argv = bwrap_argv(dirs, cwd, data, gpu, uid, as_root) + launcher
+    return Launch(argv, env, cwd, "bubblewrap", uid, gpu)
+
+
+def _reduced_note(as_root: bool) -> str:
+    if as_root:
+        return REDUCED_NOTE + "; process cap not enforced (running as root)"
+    return REDUCED_NOTE
+
+
+def kernel_env(dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool) -> dict[str, str]:
+    """A minimal environment: nothing of the grader's own environment leaks in."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(dirs.work),
+        "LANG": "C.UTF-8",
+        "TMPDIR": "/tmp",
+        "PYTHONPATH": str(shim),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "IPYTHONDIR": "/tmp/.ipython",
+        "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter",
+        "MPLCONFIGDIR": str(dirs.work / ".config" / "matplotlib"),
+        "DLGRADE_SHIM": "1",
+        "DLGRADE_OUT": str(dirs.out),
+        "DLGRADE_STANDINS": str(shim / "standins"),
+        "DLGRADE_CUDA_SHIM": "1" if cuda_shim else "0",
+    }
+    if data is not None:
+        env["DLGRADE_DATA_ROOT"] = str(data)
+    return env
+
+
+def bwrap_argv(
+    dirs: RunDirs, cwd: Path, data: Path | None, gpu: bool, uid: int | None, as_root: bool
+) -> list[str]:
+    argv = [
+        "bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+        "--die-with-parent", "--new-session", "--hostname", "sandbox",
+        "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+        "--ro-bind", "/usr", "/usr",
+    ]  # fmt: skip
+    if not as_root:
+        argv.append("--unshare-user")
+    for name in _TOP_LEVEL:
+        path = Path("/", name)
+        if path.is_symlink():
+            argv += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            argv += ["--ro-bind", str(path), str(path)]
+    argv += [
+        "--perms",
+        "0755",
+        "--dir",
+        "/etc",
+    ]  # bwrap would make it 0700: unreadable after the uid switch
+    for name in _ETC_FILES:
+        argv += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    # The Python installation and the venv, but not the repository the venv sits in.
+    prefixes = sorted({Path(sys.base_prefix).resolve(), Path(sys.prefix)})
+    mounts = [("--ro-bind", p, p) for p in prefixes if not str(p).startswith("/usr/")]
+    mounts += [("--ro-bind", SHIM_DIR, SHIM_MOUNT), ("--ro-bind", dirs.inputs, dirs.inputs)]
+    if data is not None:
+        mounts.append(("--ro-bind", data, data))
+    mounts += [("--bind", path, path) for path in (dirs.work, dirs.out, dirs.conn)]
+    argv += _parent_dirs([dest for _, _, dest in mounts])
+    for flag, source, dest in mounts:
+        argv += [flag, str(source), str(dest)]
+    argv += _identity_files(dirs, uid)
+    if gpu:
+        argv += _gpu_binds()
+    argv += ["--chdir", str(cwd)]
+    return argv
+
+
+def _parent_dirs(destinations: list[Path]) -> list[str]:
+    """Create mount points' parents world-traversable (bwrap makes them 0700 otherwise)."""
+    parents = sorted(
+        {a for d in destinations for a in d.parents if a != Path("/")}, key=lambda p: len(p.parts)
+    )
+    argv: list[str] = []
+    for parent in parents:
+        argv += ["--perms", "0755", "--dir", str(parent)]
+    return argv
+
+
+def _identity_files(dirs: RunDirs, uid: int | None) -> list[str]:
+    """/etc/passwd and /etc/group naming the sandbox user (some libraries look it up)."""
+    ident = dirs.root / "etc"
+    ident.mkdir(exist_ok=True)
+    user = uid if uid is not None else os.getuid()
+    (ident / "passwd").write_text(
+        f"root:x:0:0:root:/root:/bin/sh\nstudent:x:{user}:{user}:student:{dirs.work}:/bin/sh\n"
+    )
+    (ident / "group").write_text(f"root:x:0:\nstudent:x:{user}:\n")
+    return [
+        "--ro-bind", str(ident / "passwd"), "/etc/passwd",
+        "--ro-bind", str(ident / "group"), "/etc/group",
+    ]  # fmt: skip
+
+
+def _gpu_binds() -> list[str]:
+    binds: list[str] = []
+    for device in sorted(Path("/dev").glob("nvidia*")):
+        binds += ["--dev-bind", str(device), str(device)]
+    binds += ["--ro-bind-try", "/sys", "/sys"]
+    return binds

@@ -1,0 +1,4 @@
+while True:
+    pass
+# %%
+after_loop = 42

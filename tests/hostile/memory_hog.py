@@ -1,0 +1,3 @@
+hog = bytearray(64 * 1024**3)
+# %%
+after_memory = 1

@@ -1,0 +1,239 @@
+"""Hostile notebooks: each run finishes, says what happened, and harms nothing outside.
+
+Every notebook runs for real in a kernel under the engine's sandbox (bwrap when
+available here, else reduced isolation for the tests that do not need bwrap).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dlgrade.engine import Probe, SandboxConfig, run_notebook
+from dlgrade.engine.records import NotebookRun, SourceFile
+from dlgrade.engine.sandbox import bwrap_usable
+
+HOSTILE = Path(__file__).parent / "hostile"
+REPO = Path(__file__).resolve().parents[1]
+HAVE_BWRAP = bwrap_usable()
+needs_bwrap = pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap cannot create namespaces here")
+# Small limits keep the suite fast; the engine's defaults are far larger.
+FAST = SandboxConfig(
+    cell_timeout_s=4,
+    notebook_timeout_s=60,
+    memory_mb=2048,
+    max_processes=64,
+    max_output_bytes=100_000,
+    max_file_bytes=1 << 20,
+    interrupt_grace_s=3,
+    train_limit=100,
+    test_limit=50,
+)
+pytestmark = pytest.mark.slow
+
+
+def place(tmp_path: Path, name: str, student: str = "student", **fills: str) -> SourceFile:
+    """Copy hostile notebook `name` into its own student folder, filling placeholders."""
+    text = (HOSTILE / name).read_text()
+    for key, value in fills.items():
+        text = text.replace(f"__{key}__", value)
+    folder = tmp_path / student
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return SourceFile(path, "py", "ok")
+
+
+def run(source: SourceFile, probes=(), **changes) -> NotebookRun:
+    config = SandboxConfig(**{**FAST.__dict__, **changes})
+    return run_notebook(source, list(probes), config)
+
+
+def kinds(result: NotebookRun) -> set[str]:
+    return {o.kind for o in result.observations}
+
+
+def tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        digest.update(str(path.relative_to(folder)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_sys_exit_is_an_error_and_the_kernel_goes_on(tmp_path):
+    result = run(place(tmp_path, "sys_exit.py"), [Probe("after", "_dlgrade_emit('s', survived)")])
+    assert result.cells[0].status == "error"
+    assert result.cells[0].error_name == "SystemExit"
+    assert result.cells[1].status == "ok"
+    assert result.probes["after"].values["s"] == 1
+
+
+def test_os_exit_kills_the_kernel_and_is_reported(tmp_path):
+    result = run(place(tmp_path, "os_exit.py"), [Probe("end", "_dlgrade_emit('n', never)")])
+    assert result.status == "died"
+    assert [c.status for c in result.cells] == ["error", "skipped"]
+    assert "died" in kinds(result) and "cell 0" in next(
+        o.message for o in result.observations if o.kind == "died"
+    )
+    assert result.probes["end"].error == "not run: kernel died"
+
+
+def test_monkeypatched_numpy_does_not_reach_the_grader(tmp_path):
+    result = run(place(tmp_path, "monkeypatch.py"), [Probe("p", "_dlgrade_emit('answer', answer)")])
+    answer = result.probes["p"].values["answer"]
+    # The grader's numpy is its own: the student's allclose = lambda: True stayed in the kernel.
+    assert not np.allclose(answer, np.ones(3))
+    assert abs(-2) == 2
+
+
+def test_object_with_lying_eq_is_refused(tmp_path):
+    result = run(place(tmp_path, "eq_object.py"), [Probe("p", "_dlgrade_emit('answer', answer)")])
+    probe = result.probes["p"]
+    assert probe.values == {}
+    assert "neither a numpy array nor JSON" in probe.error
+
+
+def test_grades_directory_outside_is_untouched(tmp_path):
+    grades = tmp_path / "grades"
+    grades.mkdir()
+    (grades / "grades.json").write_text('{"student": 12}')
+    before = tree_digest(grades)
+    result = run(place(tmp_path, "write_grades.py", GRADES=str(grades)))
+    assert result.status in ("ok", "errors")
+    assert tree_digest(grades) == before
+
+
+@needs_bwrap
+def test_repository_reference_and_checks_are_invisible(tmp_path):
+    result = run(place(tmp_path, "read_reference.py", REPO=str(REPO)), isolation="bwrap")
+    text = result.cells[0].text
+    assert "imported" not in text and "FileNotFoundError" in text
+    assert result.cells[1].error_name == "FileNotFoundError"
+
+
+@needs_bwrap
+def test_outside_network_is_unreachable(tmp_path):
+    result = run(place(tmp_path, "network.py"), isolation="bwrap")
+    assert result.cells[0].status == "error"
+    assert "unreachable" in result.cells[0].error_value.lower()
+    assert "network-blocked" in kinds(result)
+
+
+def test_network_blocked_in_reduced_isolation(tmp_path):
+    result = run(place(tmp_path, "network.py"), isolation="reduced")
+    assert "unreachable" in result.cells[0].error_value.lower()
+    assert {"network-blocked", "isolation-reduced"} <= kinds(result)
+
+
+@needs_bwrap
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="the per-run uid needs root; as a user the cap is per user"
+)
+def test_fork_bomb_is_capped(tmp_path):
+    probe = Probe("count", "_dlgrade_emit('forked', forked); _dlgrade_emit('refused', refused)")
+    result = run(place(tmp_path, "fork_bomb.py"), [probe], isolation="bwrap", max_processes=40)
+    values = result.probes["count"].values
+    assert values["forked"] < 40
+    assert values["refused"] is not None  # EAGAIN: the cap, not the loop bound, stopped it
+
+
+def test_infinite_loop_times_out_and_later_cells_run(tmp_path):
+    result = run(
+        place(tmp_path, "infinite_loop.py"), [Probe("p", "_dlgrade_emit('v', after_loop)")]
+    )
+    assert result.status == "timeout"
+    assert [c.status for c in result.cells] == ["timeout", "ok"]
+    assert result.probes["p"].values["v"] == 42
+    assert "timeout" in kinds(result)
+
+
+def test_kernel_ignoring_interrupt_is_killed(tmp_path):
+    result = run(place(tmp_path, "ignores_interrupt.py"), [Probe("p", "_dlgrade_emit('n', never)")])
+    assert result.status == "timeout"
+    assert [c.status for c in result.cells] == ["timeout", "skipped"]
+    assert {"timeout", "killed"} <= kinds(result)
+    assert result.probes["p"].error.startswith("not run")
+
+
+def test_memory_over_the_cap_is_recorded(tmp_path):
+    result = run(place(tmp_path, "memory_hog.py"), [Probe("p", "_dlgrade_emit('a', after_memory)")])
+    assert result.cells[0].error_name == "MemoryError"
+    assert "memory-limit" in kinds(result)
+    assert result.probes["p"].values["a"] == 1
+
+
+def test_output_flood_is_capped(tmp_path):
+    result = run(place(tmp_path, "print_flood.py"))
+    assert result.cells[0].output_bytes >= 100_000_000
+    assert sum(len(c.text) for c in result.cells) <= FAST.max_output_bytes
+    assert "output-truncated" in kinds(result)
+    assert result.cells[1].status == "ok"
+
+
+def test_file_size_cap(tmp_path):
+    result = run(place(tmp_path, "big_file.py"))
+    assert result.cells[0].status == "error"
+    assert "file-size-limit" in kinds(result)
+
+
+def test_pickle_payload_in_probe_values_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    result = run(
+        place(tmp_path, "pickle_probe.py", MARKER=str(marker)),
+        [Probe("p", "_dlgrade_emit('a', answer)")],
+    )
+    probe = result.probes["p"]
+    assert probe.values == {} and "refused" in probe.error
+    assert not marker.exists()
+
+
+def test_deleting_originals_and_other_students_fails(tmp_path):
+    other = tmp_path / "other_student"
+    other.mkdir()
+    (other / "hw.ipynb").write_text("{}")
+    source = place(
+        tmp_path, "delete_everything.py", ORIGINAL=str(tmp_path / "student"), OTHER=str(other)
+    )
+    before = (tree_digest(tmp_path / "student"), tree_digest(other))
+    result = run(source)
+    assert result.status == "ok"
+    assert (tree_digest(tmp_path / "student"), tree_digest(other)) == before
+
+
+def test_batch_of_hostile_notebooks_leaves_a_benign_one_intact(tmp_path):
+    """A benign notebook run after hostile ones in the same process still grades normally."""
+    for name in ("os_exit.py", "monkeypatch.py", "print_flood.py"):
+        run(place(tmp_path, name, student=name.removesuffix(".py")))
+    result = run(
+        place(tmp_path, "benign.py", student="benign"), [Probe("w", "_dlgrade_emit('w', weights)")]
+    )
+    assert (
+        result.status == "ok"
+        and result.observations == ()
+        or kinds(result) == {"isolation-reduced"}
+    )
+    np.testing.assert_array_equal(result.probes["w"].values["w"], np.arange(6.0).reshape(2, 3))
+
+
+@needs_bwrap
+def test_detached_processes_die_with_the_sandbox(tmp_path):
+    token = f"{os.getpid() % 1000}.{time.monotonic_ns() % 10**9:09d}"  # a unique `sleep` argument
+    result = run(place(tmp_path, "orphans.py", TOKEN=token), isolation="bwrap")
+    assert result.cells[0].text.strip() == "spawned"
+    time.sleep(0.5)  # the pid namespace's teardown is asynchronous
+    survivors = [p for p in Path("/proc").glob("[0-9]*") if token in _cmdline(p)]
+    assert survivors == []
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""  # the process ended while we looked
