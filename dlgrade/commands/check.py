@@ -1,0 +1,100 @@
+"""`dlgrade check PATH`: a student's self-check with the visible checks only.
+
+Prints a table, writes an HTML report (PATH/.dlgrade/report.html unless
+--report), and exits 1 when an auto-graded check lost points, 2 when the
+checks could not run, so CI jobs fail on either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from dlgrade.commands.grade import add_grading_options
+from dlgrade.grading.outputs import write_text
+from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, GradingJob, default_checks_dir
+from dlgrade.grading.terminal import check_summary, failing_parts
+from dlgrade.records import GradeRecord
+from reports.render import render_student
+
+POLL_S = 0.5
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="self-check a submission with the visible checks",
+        description="Run the visible checks on one submission folder, print a table and write "
+        "an HTML report. Exit status: 0 all pass, 1 points lost, 2 the checks could not run.",
+    )
+    parser.add_argument("path", type=Path, metavar="PATH", help="your submission folder")
+    add_grading_options(parser)
+    parser.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="HTML report (default: PATH/.dlgrade/report.html)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=0,
+        metavar="S",
+        help="stop after S seconds (default: no limit)",
+    )
+    parser.add_argument(
+        "--checks", type=Path, default=None, help="checks folder (default: the harness's own)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.path.is_dir():
+        print(f"error: {args.path} is not a folder; pass your submission folder", file=sys.stderr)
+        return 2
+    try:
+        checks = args.checks.resolve() if args.checks else default_checks_dir()
+    except CheckSuiteNotFound as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    options = GradeOptions(
+        checks_dir=checks,
+        assignment=args.assignment,
+        quick=args.quick,
+        visible_only=True,
+        problems=args.problems,
+        timeout_s=args.timeout or None,
+        junit=args.junit is not None,
+    )
+    work_dir = args.path / ".dlgrade"
+    record = self_check(args.path, work_dir, options, args.junit)
+    report = args.report or work_dir / "report.html"
+    write_text(report, render_student(record, back_link=None))
+    print(check_summary(record))
+    print(f"report: {report}")
+    if args.junit:
+        print(f"junit: {args.junit}")
+    if record.status == "error":
+        return 2
+    return 1 if failing_parts(record) else 0
+
+
+def self_check(
+    path: Path, work_dir: Path, options: GradeOptions, junit: Path | None = None
+) -> GradeRecord:
+    """Run the checks on one folder, telling the student it is still working."""
+    student = path.resolve().name
+    print(f"checking {path} (this runs your notebooks; it can take minutes) ...", flush=True)
+    job = GradingJob(student, path, work_dir, options, junit_path=junit)
+    try:
+        while not job.poll():
+            time.sleep(POLL_S)
+    finally:
+        if job.process.poll() is None:  # interrupted: stop the checks too
+            job.kill()
+    record = job.finish()
+    print(f"done in {record.duration_s:.1f} s", flush=True)
+    return record

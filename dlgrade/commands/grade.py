@@ -1,0 +1,142 @@
+"""`dlgrade grade DIR --out OUT`: grade a whole class, in parallel and resumably."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from dlgrade.grading.batch import BatchError, SimilarityOptions, grade_class, summary_lines
+from dlgrade.grading.outputs import OutputError
+from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, default_checks_dir
+from reports.similarity import DEFAULT_THRESHOLD, SimilarityError
+
+STARTER = Path("reference/starter/hw1_prob5_starter.ipynb")  # relative to the repository
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "grade",
+        help="grade every submission folder in DIR (parallel, resumable)",
+        description="Grade every immediate sub-folder of DIR (names starting with _ or . are "
+        "ignored). A student whose OUT/<student>/grade.json exists is skipped unless --force.",
+    )
+    parser.add_argument("root", type=Path, metavar="DIR", help="folder of submission folders")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=available_cores(),
+        help="submissions graded at once (default: the number of usable cores, %(default)s here)",
+    )
+    parser.add_argument("--force", action="store_true", help="regrade students already graded")
+    parser.add_argument("--only", metavar="NAME", help="(re)grade only this student")
+    add_grading_options(parser)
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        metavar="S",
+        help="wall-clock limit per student in seconds; 0 for none (default: %(default)g)",
+    )
+    parser.add_argument("--junit", action="store_true", help="also write OUT/<student>/junit.xml")
+    parser.add_argument(
+        "--checks", type=Path, default=None, help="checks folder (default: the harness's own)"
+    )
+    parser.add_argument(
+        "--starter",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="starter notebook/code to subtract before comparing code (repeatable; "
+        f"default: {STARTER} in the harness repository)",
+    )
+    parser.add_argument(
+        "--similarity-threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        metavar="F",
+        help="flag pairs sharing at least this fraction of code (default: %(default)g)",
+    )
+    parser.add_argument("--no-similarity", action="store_true", help="skip the code comparison")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def add_grading_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared with `dlgrade check`."""
+    parser.add_argument(
+        "--assignment",
+        choices=("fall2023", "spring2023"),
+        default=None,
+        help="assignment edition (default: detected from the submission)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="train on small data slices (fast, indicative)"
+    )
+    parser.add_argument(
+        "--problems",
+        type=problem_list,
+        default=(),
+        metavar="LIST",
+        help="grade only these problems, e.g. p4,p5",
+    )
+
+
+def problem_list(text: str) -> tuple[str, ...]:
+    problems = tuple(p.strip() for p in text.split(",") if p.strip())
+    if not problems:
+        raise argparse.ArgumentTypeError("expected a comma-separated list such as p4,p5")
+    return problems
+
+
+def available_cores() -> int:
+    # Cores this process may use (respects taskset/cgroups), not the machine's total.
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        checks = args.checks.resolve() if args.checks else default_checks_dir()
+        options = GradeOptions(
+            checks_dir=checks,
+            assignment=args.assignment,
+            quick=args.quick,
+            problems=args.problems,
+            timeout_s=args.timeout or None,
+            junit=args.junit,
+        )
+        outcome = grade_class(
+            args.root,
+            args.out,
+            options,
+            jobs=args.jobs,
+            force=args.force,
+            only=args.only,
+            similarity=_similarity_options(args, checks),
+            progress=not args.no_progress,
+        )
+    except (BatchError, CheckSuiteNotFound, OutputError, SimilarityError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print("\n".join(summary_lines(outcome, args.out)))
+    return 0
+
+
+def _similarity_options(args: argparse.Namespace, checks: Path) -> SimilarityOptions:
+    if args.no_similarity:
+        return SimilarityOptions(enabled=False)
+    if args.starter is not None:
+        missing = [str(p) for p in args.starter if not p.is_file()]
+        if missing:
+            raise BatchError(f"starter file(s) not found: {', '.join(missing)}")
+        return SimilarityOptions(starters=tuple(args.starter), threshold=args.similarity_threshold)
+    default = checks.parent / STARTER
+    if not default.is_file():
+        print(
+            f"note: no starter at {default}; comparing code without subtracting it", file=sys.stderr
+        )
+    starters = (default,) if default.is_file() else ()
+    return SimilarityOptions(starters=starters, threshold=args.similarity_threshold)

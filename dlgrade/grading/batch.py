@@ -1,0 +1,199 @@
+"""Grade a folder of submissions: N `pytest checks` processes at a time, resumable.
+
+Each immediate sub-folder of the class folder (not starting with "_" or ".")
+is one submission. A finished student's `OUT/<student>/grade.json` marks it
+done, so an interrupted run picks up where it stopped. One submission that
+crashes or hangs gets an "error" record and never holds up the others.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from dlgrade.grading.outputs import (
+    grade_path,
+    load_records,
+    write_class_outputs,
+    write_similarity,
+    write_student_outputs,
+)
+from dlgrade.grading.runner import GradeOptions, GradingJob
+from dlgrade.records import GradeRecord
+from reports.similarity import DEFAULT_THRESHOLD, SimilarityReport, find_similar
+
+POLL_S = 0.2  # how often finished processes are noticed; cheap next to minutes of grading
+
+
+class BatchError(Exception):
+    """The batch cannot start (no submissions, unknown student, bad folder)."""
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    records: list[GradeRecord]  # every student in OUT after the run
+    graded: list[str]  # graded in this run
+    resumed: list[str]  # skipped because OUT already had their grade
+    wall_s: float
+    similarity: SimilarityReport | None
+
+    @property
+    def errors(self) -> list[str]:
+        return [r.student for r in self.records if r.status == "error"]
+
+
+@dataclass(frozen=True)
+class SimilarityOptions:
+    enabled: bool = True
+    starters: tuple[Path, ...] = ()
+    threshold: float = DEFAULT_THRESHOLD
+
+
+def find_submissions(root: Path) -> dict[str, Path]:
+    """Student name -> folder, for every immediate sub-folder not starting with _ or ."""
+    if not root.is_dir():
+        raise BatchError(f"submissions folder {root} does not exist or is not a folder")
+    return {
+        path.name: path
+        for path in sorted(root.iterdir())
+        if path.is_dir() and not path.name.startswith(("_", "."))
+    }
+
+
+def select(
+    submissions: dict[str, Path], out: Path, force: bool = False, only: str | None = None
+) -> tuple[dict[str, Path], list[str]]:
+    """(to grade, already done). `only` regrades one student whatever OUT holds."""
+    if only is not None:
+        if only not in submissions:
+            close = difflib.get_close_matches(only, submissions, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise BatchError(f"no submission folder named {only!r}{hint}")
+        return {only: submissions[only]}, []
+    if force:
+        return dict(submissions), []
+    done = [name for name in submissions if grade_path(out, name).is_file()]
+    todo = {name: path for name, path in submissions.items() if name not in done}
+    return todo, done
+
+
+def run_jobs(
+    todo: dict[str, Path],
+    out: Path,
+    options: GradeOptions,
+    jobs: int,
+    on_done: Callable[[GradeRecord], None] = lambda record: None,
+    progress: bool = True,
+) -> list[GradeRecord]:
+    """Grade `todo` with at most `jobs` processes at once; write each student's files."""
+    if jobs < 1:
+        raise BatchError(f"--jobs must be at least 1, got {jobs}")
+    pending = deque(todo.items())
+    running: list[GradingJob] = []
+    records = []
+    bar = tqdm(
+        total=len(todo), unit="student", disable=not progress, dynamic_ncols=True, mininterval=1.0
+    )
+    with bar:
+        try:
+            while pending or running:
+                while pending and len(running) < jobs:
+                    name, folder = pending.popleft()
+                    running.append(GradingJob(name, folder, out / name, options))
+                bar.set_postfix_str("now: " + ", ".join(j.student for j in running), refresh=False)
+                bar.update(0)  # redraws at most once per mininterval, so the clock keeps ticking
+                finished = [job for job in running if job.poll()]
+                for job in finished:
+                    running.remove(job)
+                    record = job.finish()
+                    write_student_outputs(out, record)
+                    records.append(record)
+                    on_done(record)
+                    bar.update(1)
+                if not finished:
+                    time.sleep(POLL_S)
+        finally:
+            # Interrupted (Ctrl-C) or a harness bug: leave no orphaned graders behind.
+            for job in running:
+                job.kill()
+    return records
+
+
+def grade_class(
+    root: Path,
+    out: Path,
+    options: GradeOptions,
+    jobs: int,
+    force: bool = False,
+    only: str | None = None,
+    similarity: SimilarityOptions = SimilarityOptions(),
+    progress: bool = True,
+) -> BatchOutcome:
+    """Grade what is not yet graded, then rebuild the class files from OUT."""
+    start = time.monotonic()
+    # OUT may sit inside DIR (DIR/grades, say): it is not a student.
+    submissions = {
+        name: path
+        for name, path in find_submissions(root).items()
+        if path.resolve() != out.resolve()
+    }
+    if not submissions:
+        raise BatchError(
+            f"no submission folders in {root} (names starting with _ or . are ignored)"
+        )
+    todo, resumed = select(submissions, out, force, only)
+    out.mkdir(parents=True, exist_ok=True)
+    graded = run_jobs(todo, out, options, jobs, progress=progress)
+    report = _similarity(submissions, similarity)
+    if report is not None:
+        write_similarity(out, report)
+    records = load_records(out)
+    write_class_outputs(out, records, report)
+    return BatchOutcome(
+        records=records,
+        graded=[r.student for r in graded],
+        resumed=resumed,
+        wall_s=time.monotonic() - start,
+        similarity=report,
+    )
+
+
+def _similarity(
+    submissions: dict[str, Path], options: SimilarityOptions
+) -> SimilarityReport | None:
+    if not options.enabled or len(submissions) < 2:
+        return None
+    return find_similar(submissions, options.starters, options.threshold)
+
+
+def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
+    """The few lines printed after a batch."""
+    records = outcome.records
+    scores = [100 * r.total / r.max_total for r in records if r.max_total and r.status != "error"]
+    lines = [
+        f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
+        + (
+            f"; {len(outcome.resumed)} already graded (use --force to regrade)"
+            if outcome.resumed
+            else ""
+        ),
+    ]
+    if scores:
+        lines.append(f"class: {len(records)} submissions, mean {sum(scores) / len(scores):.1f} %")
+    if outcome.errors:
+        lines.append(
+            f"{len(outcome.errors)} grading error(s): {', '.join(outcome.errors)} "
+            "(see their report.html; regrade one with --only NAME)"
+        )
+    if outcome.similarity and outcome.similarity.pairs:
+        lines.append(
+            f"{len(outcome.similarity.pairs)} pair(s) of similar code: {out / 'similarity.html'}"
+        )
+    lines.append(f"class report: {out / 'index.html'}")
+    return lines

@@ -1,0 +1,106 @@
+"""The files a grading run leaves in OUT, all written atomically.
+
+    OUT/<student>/grade.json     GradeRecord.to_dict() (the source of truth; resumability)
+    OUT/<student>/results.json   Gradescope's format
+    OUT/<student>/report.html    the student's report
+    OUT/grades.csv, grades.json  the class, one row / record per student
+    OUT/similarity.json          similarity scores (kept so reports can be rebuilt)
+    OUT/similarity.html          side-by-side view of flagged pairs
+    OUT/index.html               the class report
+
+Every other file is derived from the grade.json files, so `rebuild_class_outputs`
+can regenerate all of them (after a manual-review merge, say).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from dlgrade.data.atomic import atomic_output
+from dlgrade.records import GradeRecord
+from reports.render import render_index, render_similarity, render_student
+from reports.similarity import SimilarityReport
+from reports.summaries import grades_frame
+
+GRADE_FILE = "grade.json"
+SIMILARITY_JSON = "similarity.json"
+
+
+class OutputError(Exception):
+    """An output folder holds something the harness cannot read back."""
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write `text` so that readers see the old file or the whole new one, never half."""
+    with atomic_output(path, fsync=False) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: Path, data: object) -> None:
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def grade_path(out: Path, student: str) -> Path:
+    return out / student / GRADE_FILE
+
+
+def write_student_outputs(out: Path, record: GradeRecord) -> None:
+    """grade.json last: its presence means "this student is done" to a resumed run."""
+    folder = out / record.student
+    write_json(folder / "results.json", record.gradescope_results())
+    write_text(folder / "report.html", render_student(record))
+    write_json(folder / GRADE_FILE, record.to_dict())
+
+
+def read_record(path: Path) -> GradeRecord:
+    try:
+        return GradeRecord.from_dict(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise OutputError(
+            f"cannot read grade record {path}: {err!r}; delete it and regrade that student "
+            "(dlgrade grade DIR --out OUT --only NAME)"
+        ) from err
+
+
+def load_records(out: Path) -> list[GradeRecord]:
+    """Every student's record in OUT, sorted by student."""
+    paths = sorted(out.glob(f"*/{GRADE_FILE}"))
+    return sorted((read_record(p) for p in paths), key=lambda r: r.student)
+
+
+def load_similarity(out: Path) -> SimilarityReport | None:
+    path = out / SIMILARITY_JSON
+    if not path.is_file():
+        return None
+    try:
+        return SimilarityReport.from_dict(json.loads(path.read_text("utf-8")))
+    except (ValueError, KeyError, TypeError) as err:
+        raise OutputError(
+            f"cannot read {path}: {err!r}; rerun `dlgrade grade` to rebuild it"
+        ) from err
+
+
+def write_similarity(out: Path, report: SimilarityReport) -> None:
+    write_json(out / SIMILARITY_JSON, report.to_dict())
+    write_text(out / "similarity.html", render_similarity(report))
+
+
+def write_class_outputs(
+    out: Path, records: Sequence[GradeRecord], similarity: SimilarityReport | None
+) -> None:
+    """grades.csv, grades.json and index.html for the whole class."""
+    frame = grades_frame(records)
+    write_text(out / "grades.csv", frame.to_csv(index=False))
+    write_json(out / "grades.json", [r.to_dict() for r in records])
+    write_text(out / "index.html", render_index(records, similarity))
+
+
+def rebuild_reports(out: Path) -> list[GradeRecord]:
+    """Regenerate every derived file in OUT from the grade.json files."""
+    records = load_records(out)
+    for record in records:
+        write_student_outputs(out, record)
+    write_class_outputs(out, records, load_similarity(out))
+    return records

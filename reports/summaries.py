@@ -1,0 +1,146 @@
+"""Class-level tables built with pandas from grade records: the CSV and the index page.
+
+Only `dlgrade.records` goes in; DataFrames come out. The CSV columns are a
+contract for TAs' spreadsheets: `student`, one column per part id (points),
+`total`, `max`, `percent`, `status`, `pending_manual`, `duration_s`,
+`student_compute_s`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from dlgrade.records import GradeRecord
+from reports.views import SERIOUS_KINDS, first_line, percent
+
+FIXED_COLUMNS = ("total", "max", "percent", "status", "pending_manual")
+TIME_COLUMNS = ("duration_s", "student_compute_s")
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A submission a TA should look at, with every reason found."""
+
+    student: str
+    reasons: tuple[str, ...]
+
+
+def summary_status(record: GradeRecord) -> str:
+    """`error` (grading broke), `needs-review` (manual parts pending) or `graded`."""
+    if record.status == "error":
+        return "error"
+    if any(r.status == "manual" for r in record.results):
+        return "needs-review"
+    return "graded"
+
+
+def part_order(records: Sequence[GradeRecord]) -> list[str]:
+    """Part ids in the order the checks reported them (first appearance wins)."""
+    seen: dict[str, None] = {}
+    for record in records:
+        for result in record.results:
+            seen.setdefault(result.part, None)
+    return list(seen)
+
+
+def grades_frame(records: Sequence[GradeRecord]) -> pd.DataFrame:
+    """One row per student: points per part, totals, status and timing."""
+    parts = part_order(records)
+    rows = []
+    for record in records:
+        points: dict[str, float] = {}
+        for result in record.results:
+            points[result.part] = points.get(result.part, 0.0) + result.points
+        rows.append(
+            {
+                "student": record.student,
+                **{part: points.get(part) for part in parts},
+                "total": record.total,
+                "max": record.max_total,
+                "percent": percent(record.total, record.max_total),
+                "status": summary_status(record),
+                "pending_manual": sum(r.status == "manual" for r in record.results),
+                "duration_s": round(record.duration_s, 2),
+                "student_compute_s": round(record.student_compute_s, 2),
+            }
+        )
+    columns = ["student", *parts, *FIXED_COLUMNS, *TIME_COLUMNS]
+    return pd.DataFrame(rows, columns=columns).sort_values("student", ignore_index=True)
+
+
+def part_stats(records: Sequence[GradeRecord]) -> pd.DataFrame:
+    """Per part: how many passed and the mean score, hardest part first.
+
+    Parts still waiting for manual review are left out of the pass rate (they
+    have no grade yet) and counted in `pending`.
+    """
+    rows = [
+        {
+            "part": r.part,
+            "name": r.name,
+            "max_points": r.max_points,
+            "points": r.points,
+            "passed": r.status == "passed",
+            "pending": r.status == "manual",
+        }
+        for record in records
+        if record.status != "error"
+        for r in record.results
+    ]
+    columns = ["part", "name", "max_points", "graded", "pending", "pass_rate", "mean_percent"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows)
+    graded = frame[~frame["pending"]]
+    stats = frame.groupby("part", sort=False).agg(
+        name=("name", "first"), max_points=("max_points", "max"), pending=("pending", "sum")
+    )
+    by_part = graded.groupby("part", sort=False)
+    stats["graded"] = by_part.size().reindex(stats.index).fillna(0).astype(int)
+    stats["pass_rate"] = (100 * by_part["passed"].mean()).reindex(stats.index).round(1)
+    mean_fraction = by_part["points"].sum() / by_part["max_points"].sum()
+    stats["mean_percent"] = (100 * mean_fraction).reindex(stats.index).round(1)
+    stats = stats.reset_index()[columns]
+    # Hardest first; parts with no graded submission yet (all pending) go last.
+    return stats.sort_values(["pass_rate", "mean_percent"], na_position="last", ignore_index=True)
+
+
+def flags(records: Sequence[GradeRecord], similar: dict[str, list[str]]) -> list[Flag]:
+    """Submissions needing attention: grading errors, serious sandbox events, similarity.
+
+    `similar` maps a student to the students whose code is suspiciously alike.
+    """
+    found = []
+    for record in sorted(records, key=lambda r: r.student):
+        reasons = [
+            f"{o.kind} in {o.source}: {first_line(o.message)}"
+            for o in record.observations
+            if o.kind in SERIOUS_KINDS
+        ]
+        if record.status == "error" and not reasons:
+            reasons.append("grading error")
+        if record.student in similar:
+            reasons.append("similar code to " + ", ".join(sorted(similar[record.student])))
+        if reasons:
+            found.append(Flag(record.student, tuple(reasons)))
+    return found
+
+
+def timing_frame(records: Sequence[GradeRecord]) -> pd.DataFrame:
+    """Grading time per submission, slowest first, split into student compute and overhead."""
+    frame = pd.DataFrame(
+        [
+            {
+                "student": r.student,
+                "duration_s": round(r.duration_s, 1),
+                "student_compute_s": round(r.student_compute_s, 1),
+                "overhead_s": round(max(r.duration_s - r.student_compute_s, 0.0), 1),
+            }
+            for r in records
+        ],
+        columns=["student", "duration_s", "student_compute_s", "overhead_s"],
+    )
+    return frame.sort_values("duration_s", ascending=False, ignore_index=True)

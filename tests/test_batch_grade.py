@@ -1,0 +1,152 @@
+"""`dlgrade grade`: parallel, resumable, and one broken submission never costs the others.
+
+Submissions are graded by real `pytest` subprocesses running a stand-in
+checks folder (tests/batch_standin.py) that speaks the same contract as
+`checks/` (`--submission`, `--results-json`), so these tests are fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from batch_standin import write_standin_checks, write_submission
+
+from dlgrade.cli import main
+from dlgrade.grading.batch import BatchError, find_submissions, grade_class, select
+from dlgrade.grading.runner import GradeOptions, pytest_command
+from dlgrade.records import GradeRecord
+
+
+@pytest.fixture(scope="module")
+def checks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_standin_checks(tmp_path_factory.mktemp("standin") / "checks")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory, checks: Path) -> tuple[Path, Path, int]:
+    """One CLI run over a good, a partial, a crashing and a hanging submission."""
+    root = tmp_path_factory.mktemp("class")
+    write_submission(root, "alice", score=1.0, sleep=1.0)
+    write_submission(root, "bob", score=0.5, sleep=1.0)
+    write_submission(root, "carol", exit=3)
+    write_submission(root, "dave", hang=True)
+    write_submission(root, "_template", score=1.0)  # ignored: leading underscore
+    out = root.parent / (root.name + "-out")
+    argv = ["grade", str(root), "--out", str(out), "--checks", str(checks), "--jobs", "2"]
+    argv += ["--timeout", "10", "--no-progress", "--problems", "p4,p5", "--junit"]
+    return root, out, main(argv)
+
+
+def _grade(out: Path, student: str) -> GradeRecord:
+    return GradeRecord.from_dict(json.loads((out / student / "grade.json").read_text()))
+
+
+def test_every_submission_gets_a_record_and_the_run_succeeds(graded):
+    root, out, code = graded
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["alice", "bob", "carol", "dave"]
+    assert _grade(out, "alice").total == 30.0
+    assert _grade(out, "bob").total == 18.0  # 6 + 2 + 5 + 0 + 5
+    assert _grade(out, "alice").student == "alice"  # the folder name, whatever the plugin says
+    assert not list(out.rglob("*.part")) and not list(out.rglob(".record.json"))
+
+
+def test_a_crash_becomes_an_error_record_with_the_exit_code_and_log(graded):
+    _, out, _ = graded
+    carol = _grade(out, "carol")
+    assert carol.status == "error" and carol.results == []
+    message = carol.observations[0].message
+    assert "exited with code 3" in message and "crashing on purpose" in message
+
+
+def test_a_hang_is_stopped_at_the_timeout(graded):
+    _, out, _ = graded
+    dave = _grade(out, "dave")
+    assert dave.status == "error"
+    assert "exceeded the 10 s limit" in dave.observations[0].message
+
+
+def test_two_jobs_really_overlap(graded):
+    _, out, _ = graded
+    spans = [_grade(out, s).results[0].details for s in ("alice", "bob")]
+    assert spans[0]["started"] < spans[1]["ended"] and spans[1]["started"] < spans[0]["ended"]
+
+
+def test_options_reach_the_checks(graded):
+    _, out, _ = graded
+    assert _grade(out, "alice").results[0].details["problems"] == "p4,p5"
+    assert (out / "alice" / "junit.xml").is_file()
+
+
+def test_class_files(graded):
+    _, out, _ = graded
+    with (out / "grades.csv").open() as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"alice", "bob", "carol", "dave"}
+    assert rows["bob"]["5-q2"] == "5.0" and rows["bob"]["total"] == "18.0"
+    assert rows["carol"]["status"] == "error"
+    assert {"max", "status", "duration_s", "student_compute_s"} <= set(rows["alice"])
+    listed = json.loads((out / "grades.json").read_text())
+    assert [GradeRecord.from_dict(d).student for d in listed] == ["alice", "bob", "carol", "dave"]
+    gradescope = json.loads((out / "bob" / "results.json").read_text())
+    assert gradescope["score"] == 18.0 and len(gradescope["tests"]) == 5
+    assert (out / "bob" / "report.html").is_file()
+    index = (out / "index.html").read_text()
+    assert 'href="carol/report.html"' in index
+
+
+def test_a_rerun_resumes_and_only_regrades_one(graded, checks):
+    root, out, _ = graded
+    options = GradeOptions(checks_dir=checks, timeout_s=10)
+    again = grade_class(root, out, options, jobs=2, progress=False)
+    assert again.graded == [] and sorted(again.resumed) == ["alice", "bob", "carol", "dave"]
+    write_submission(root, "carol", score=1.0)  # carol fixes her notebook
+    one = grade_class(root, out, options, jobs=2, only="carol", progress=False)
+    assert one.graded == ["carol"]
+    assert _grade(out, "carol").status == "graded"
+    assert "carol,6.0" in (out / "grades.csv").read_text()
+
+
+def test_unknown_student_and_empty_folder_are_clear_errors(tmp_path, checks):
+    write_submission(tmp_path / "class", "alice")
+    with pytest.raises(BatchError, match="did you mean alice"):
+        select(find_submissions(tmp_path / "class"), tmp_path / "out", only="alyce")
+    (tmp_path / "empty").mkdir()
+    argv = ["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "--checks", str(checks)]
+    assert main(argv) == 2
+
+
+def test_pytest_command_matches_the_grading_contract(tmp_path):
+    options = GradeOptions(
+        checks_dir=tmp_path / "checks",
+        assignment="spring2023",
+        quick=True,
+        visible_only=True,
+        problems=("p4", "p5"),
+    )
+    command = pytest_command(options, tmp_path / "s", tmp_path / "r.json", tmp_path / "j.xml")
+    text = " ".join(command[1:])
+    assert text.startswith(f"-m pytest {tmp_path / 'checks'} --submission {tmp_path / 's'}")
+    for expected in (
+        f"--results-json {tmp_path / 'r.json'}",
+        "-p no:cacheprovider",
+        "--assignment spring2023",
+        "--quick",
+        "--visible-only",
+        "--problems p4,p5",
+        f"--junitxml {tmp_path / 'j.xml'}",
+    ):
+        assert expected in text
+
+
+def test_an_out_folder_inside_the_class_folder_is_not_a_student(tmp_path, checks):
+    write_submission(tmp_path / "class", "alice", score=1.0)
+    out = tmp_path / "class" / "results"
+    options = GradeOptions(checks_dir=checks, timeout_s=60)
+    first = grade_class(tmp_path / "class", out, options, jobs=1, progress=False)
+    again = grade_class(tmp_path / "class", out, options, jobs=1, progress=False)
+    assert first.graded == ["alice"] and again.resumed == ["alice"]
+    assert [r.student for r in again.records] == ["alice"]
