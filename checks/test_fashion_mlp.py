@@ -200,7 +200,8 @@ def test_probability_figure(p4, record):
     if not candidates:
         raise CheckFailed(
             "no figure shows test images with bar charts of the 10 class probabilities "
-            f"({len(p4.figures)} figure(s) recorded); draw 3 test images, each with a bar chart of softmax probabilities"
+            f"({len(p4.figures)} figure(s) recorded); draw 3 test images, each with a bar chart "
+            f"of softmax probabilities{failed_cells(p4)}"
         )
     best = candidates[0]
     shown = min(best.images, len(best.bar_sets))
@@ -243,6 +244,16 @@ def test_comment_for_review(p4, record):
     record.add("text", text or "(no markdown comment found in the notebook)")
     if not text:
         raise CheckFailed(f"{p4.source.path.name} has no markdown comment on the predictions")
+
+
+def failed_cells(run: NotebookRun) -> str:
+    """'; cell 8 failed with SyntaxError: …' for each code cell that did not run cleanly."""
+    failures = [
+        f"cell {c.index + 1} failed with {c.error_name or c.status}: {(c.error_value or '')[:120]}"
+        for c in run.cells
+        if c.status != "ok"
+    ]
+    return "; " + "; ".join(failures[:3]) if failures else ""
 
 
 def markdown_text(run: NotebookRun) -> str:

@@ -44,6 +44,30 @@ def orientation(p5: NotebookRun) -> str:
     return "in_out"
 
 
+@pytest.fixture(scope="session")
+def internal_scale(p5: NotebookRun) -> float:
+    """The factor the student's own functions apply to a sample (1, or 1/255 for scaling inside).
+
+    Scaling inputs to [0, 1] is allowed; a student who does it inside
+    feed_forward_sample/train_one_sample matches the reference on x / 255.
+    Read from Q2's raw samples; 1 when they match neither.
+    """
+    losses = p5.probe("p5_q2").values.get("losses")
+    if losses is None:
+        return 1.0
+    params = ref.init_params()
+    samples, labels = p5_samples()
+    found = np.asarray(losses, dtype=float)[: len(samples)]
+    for factor in (1.0, 1 / 255):
+        expected = [
+            ref.feed_forward_sample(params, x * factor, int(y))[0]
+            for x, y in zip(samples, labels, strict=True)
+        ]
+        if np.allclose(found, expected, rtol=1e-6):
+            return factor
+    return 1.0
+
+
 def interface_problem(run: NotebookRun, needed: str) -> str:
     """'interface not found: …' naming what the notebook does define."""
     inventory = run.probe("p5_inventory").values.get("inventory", {})
@@ -121,7 +145,7 @@ def _init_statistics(layer: int, w: np.ndarray, fan: int, stds: list[str]) -> li
 
 
 @pytest.mark.part("5-q2")
-def test_q2_feed_forward_sample(p5, record):
+def test_q2_feed_forward_sample(p5, internal_scale, record):
     values = probe_values(p5, "p5_q2", "feed_forward_sample(sample, y)")
     errors = values.get("errors") or []
     if errors:
@@ -139,7 +163,7 @@ def test_q2_feed_forward_sample(p5, record):
         )
     problems = []
     for k, (sample, label, scaled) in enumerate(cases):
-        loss, guess = ref.feed_forward_sample(params, sample, label)
+        loss, guess = ref.feed_forward_sample(params, sample * internal_scale, label)
         where = f"{'scaled' if scaled else 'raw'} test sample {k % len(samples)} (label {label})"
         if not np.isclose(losses[k], loss, rtol=1e-6, atol=1e-9):
             problems.append(f"loss on {where}: expected {loss:.6g}, found {losses[k]:.6g}")
@@ -149,6 +173,10 @@ def test_q2_feed_forward_sample(p5, record):
                 f"found {np.round(guesses[k], 3).tolist()}"
             )
     record.add("expected", "loss and one-hot guess of the reference on 6 fixed samples")
+    if internal_scale != 1:
+        record.add(
+            "note", "your functions scale inputs themselves; compared with the reference on x / 255"
+        )
     if problems:
         raise CheckFailed("; ".join(problems[:4]))
 
@@ -157,14 +185,14 @@ def test_q2_feed_forward_sample(p5, record):
 
 
 @pytest.mark.part("5-q3")
-def test_q3_train_one_sample(p5, orientation, record):
+def test_q3_train_one_sample(p5, orientation, internal_scale, record):
     start = ref.orient(ref.init_params(), orientation)
     samples, labels = p5_samples()
     worst = 0.0
     for probe, scale in (("p5_q3_raw", False), ("p5_q3_scaled", True)):
         values = probe_values(p5, probe, "train_one_sample(sample, y, learning_rate)")
         for k, (sample, label) in enumerate(zip(samples, labels, strict=True)):
-            x = sample / 255.0 if scale else sample
+            x = (sample / 255.0 if scale else sample) * internal_scale
             found = _student_params(values, k, orientation)
             expected, _ = ref.step(start, x, int(label))
             error = update_error(start, found, expected)
@@ -248,22 +276,33 @@ def reference_curve(quick: bool, scaled: bool) -> list[float]:
 
 
 @pytest.fixture(scope="session")
-def scaled(p5: NotebookRun) -> bool:
-    """Whether the notebook scaled its inputs to [0, 1] (then the grader evaluates that way too)."""
+def input_factor(p5: NotebookRun, internal_scale: float) -> float:
+    """What a raw 0-255 pixel is multiplied by before the student's network sees it.
+
+    Global scaling (x_train / 255 in the notebook) and scaling inside the
+    functions both count; the grader evaluates the trained weights the same way.
+    """
     value = p5.probe("p5_q4").values.get("x_train_max")
-    return isinstance(value, int | float) and value <= 1.0
+    globally = isinstance(value, int | float) and value <= 1.0
+    return internal_scale * (1 / 255 if globally else 1.0)
+
+
+@pytest.fixture(scope="session")
+def scaled(input_factor: float) -> bool:
+    return input_factor != 1.0
 
 
 @pytest.mark.part("5-q4")
-def test_q4_training_reaches_accuracy(p5, orientation, scaled, quick, reference_curve, record):
+def test_q4_training_reaches_accuracy(
+    p5, orientation, input_factor, quick, reference_curve, record
+):
     values = probe_values(p5, "p5_q4", "train_one_epoch()")
     mnist = load("mnist")
     accuracies = []
     for epoch in range(3):
         params = _epoch_params(values, epoch, orientation)
-        accuracies.append(
-            round(ref.evaluate(params, mnist.x_test, mnist.y_test, scale=scaled)[1], 4)
-        )
+        inputs = mnist.x_test * input_factor if input_factor != 1 else mnist.x_test
+        accuracies.append(round(ref.evaluate(params, inputs, mnist.y_test)[1], 4))
     record.add(
         "plot",
         {

@@ -141,10 +141,18 @@ def file_code(path: Path) -> str:
 
 
 def submission_code(folder: Path) -> str:
-    """All code of one submission as one Python text, each file under a header comment."""
-    return "\n\n".join(
-        f"# ==== {path.relative_to(folder)} ====\n{file_code(path)}" for path in code_files(folder)
-    )
+    """All code of one submission as one Python text, each file under a header comment.
+
+    A student's unreadable file (malformed notebook) adds no code, only a header
+    saying so: the grading reports it, and similarity must not stop the batch.
+    """
+    parts = []
+    for path in code_files(folder):
+        try:
+            parts.append(f"# ==== {path.relative_to(folder)} ====\n{file_code(path)}")
+        except SimilarityError:
+            parts.append(f"# ==== {path.relative_to(folder)} (unreadable, not compared) ====")
+    return "\n\n".join(parts)
 
 
 def _fingerprint(name: str, code: str, boilerplate: np.ndarray) -> CodeFingerprint:

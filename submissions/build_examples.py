@@ -369,6 +369,8 @@ import torchvision.transforms as transforms
 import matplotlib.pyplot as plt
 import numpy as np
 
+torch.manual_seed(0)  # same shuffles and initial weights every run
+
 # Set device
 device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 print("using", device)"""),
@@ -686,7 +688,8 @@ and the trouser are classified correctly. Pullover, Coat and Shirt have nearly t
     "fall2023-malformed-notebook": (
         # the file stops in the middle of the model cell: not valid JSON
         Truncate(P4, '"class FashionNet(nn.Module):\\n",'),
-    ),
+    ),    # the notebooks are right; only answers.toml is broken (an unclosed string)
+    "fall2023-bad-answers": (),
 }
 
 
@@ -728,7 +731,7 @@ def build() -> dict[str, dict[str, str]]:
                     )
                 texts[op.file] = text[: text.index(op.after) + len(op.after)]
         texts = {name: texts.get(name) or serialize(nb) for name, nb in notebooks.items()}
-        if texts == out[FULL]:
+        if operations and texts == out[FULL]:  # an empty tuple is a deliberate verbatim copy
             raise BuildError(f"{folder}: operations leave the full-marks notebooks unchanged")
         out[folder] = texts
     return out

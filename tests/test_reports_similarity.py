@@ -192,6 +192,15 @@ def test_without_the_starter_the_shared_helpers_would_flag(tmp_path, starter):
     assert find_similar(folders, [], threshold=0.5).pairs != ()
 
 
+def test_malformed_notebook_is_skipped_not_fatal(tmp_path, starter):
+    folders = _class(tmp_path, {"ann": SOLUTION_A, "bob": SOLUTION_A_RENAMED})
+    (folders["bob"] / "broken.ipynb").write_text('{"cells": [')  # truncated JSON
+    code = submission_code(folders["bob"])
+    assert "broken.ipynb (unreadable, not compared)" in code
+    report = find_similar(folders, [starter], threshold=0.5)
+    assert [(p.a, p.b) for p in report.pairs] == [("ann", "bob")]
+
+
 def test_code_extraction_skips_hidden_folders_and_comments_magics(tmp_path, starter):
     folder = tmp_path / "sub"
     _notebook(folder / "a.ipynb", ["%matplotlib inline\nx = 1\n!pip install torch"])

@@ -11,11 +11,13 @@ def _dlgrade_set_state(prefix=""):
     import numpy as np
 
     mine_w, mine_b = globals()["weights"], globals()["biases"]
+    # The first layer is not square, so its shape tells the orientation of all three.
+    transpose = np.shape(mine_w[0]) == _dlgrade_inputs[f"{prefix}w0"].T.shape
     new_w, new_b = [], []
     for i in range(3):
         w = np.array(_dlgrade_inputs[f"{prefix}w{i}"], dtype=np.float64)
         b = np.array(_dlgrade_inputs[f"{prefix}b{i}"], dtype=np.float64)
-        if np.shape(mine_w[i]) == w.T.shape and w.shape != w.T.shape:
+        if transpose:
             w = w.T.copy()
         new_w.append(w)
         new_b.append(b.reshape(np.shape(mine_b[i])) if np.size(mine_b[i]) == b.size else b)
