@@ -150,3 +150,39 @@ def test_an_out_folder_inside_the_class_folder_is_not_a_student(tmp_path, checks
     again = grade_class(tmp_path / "class", out, options, jobs=1, progress=False)
     assert first.graded == ["alice"] and again.resumed == ["alice"]
     assert [r.student for r in again.records] == ["alice"]
+
+
+def test_parallel_students_share_the_cores_between_them(tmp_path, monkeypatch):
+    from dlgrade.grading.runner import (
+        THREAD_VARIABLES,
+        available_cores,
+        child_environment,
+        thread_budget,
+    )
+
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    options = GradeOptions(checks_dir=tmp_path)
+    assert thread_budget(options, 1) is options  # one student: the libraries' own default
+    assert child_environment(options).get("OMP_NUM_THREADS") is None
+    shared = thread_budget(options, 2)
+    assert shared.threads == max(1, available_cores() // 2)
+    env = child_environment(shared)
+    assert all(env[name] == str(shared.threads) for name in THREAD_VARIABLES)
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")  # a TA's own setting wins
+    assert child_environment(shared)["OMP_NUM_THREADS"] == "7"
+
+
+def test_thread_budget_reaches_the_kernel(tmp_path, monkeypatch):
+    from dlgrade.engine.sandbox import kernel_env
+    from dlgrade.engine.workspace import RunDirs
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    dirs = RunDirs.create()
+    try:
+        env = kernel_env(dirs, None, tmp_path, cuda_shim=False)
+    finally:
+        dirs.remove()
+    assert env["OMP_NUM_THREADS"] == "1"
+    assert "MKL_NUM_THREADS" not in env  # only what the grader itself has set passes

@@ -8,23 +8,9 @@ import numpy as np
 import pytest
 
 from dlgrade.cli import main
-from dlgrade.data import DataError, Dataset, data_dir, fetch, load, status
+from dlgrade.data import Dataset, load, status
 from dlgrade.data.store import cache_path
 from dlgrade.data.verify import check_facts, pixel_stats
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache holding both real datasets: the default one, else fetched into a temp dir."""
-    try:
-        for name in ("mnist", "fashion-mnist"):
-            load(name)
-        return data_dir()
-    except DataError:
-        target = tmp_path_factory.mktemp("data")
-        results = fetch(data_dir=target, progress=False)
-        assert all(r.ok for r in results), [r.error for r in results]
-        return target
 
 
 def _write_cache(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> None:

@@ -9,23 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlgrade.data import DataError, Dataset, data_dir, fetch, load
+from dlgrade.data import DataError, Dataset, data_dir, load
 from dlgrade.data.atomic import atomic_output
 from dlgrade.data.store import ENV_VAR, cache_path, validate_arrays
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache holding both real datasets: the default one, else fetched into a temp dir."""
-    try:
-        for name in ("mnist", "fashion-mnist"):
-            load(name)
-        return data_dir()
-    except DataError:
-        target = tmp_path_factory.mktemp("data")
-        results = fetch(data_dir=target, progress=False)
-        assert all(r.ok for r in results), [r.error for r in results]
-        return target
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from dlgrade.grading.batch import BatchError, SimilarityOptions, grade_class, summary_lines
 from dlgrade.grading.outputs import OutputError
-from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, default_checks_dir
+from dlgrade.grading.runner import (
+    CheckSuiteNotFound,
+    GradeOptions,
+    available_cores,
+    default_checks_dir,
+)
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError
 
 STARTER = Path("reference/starter/hw1_prob5_starter.ipynb")  # relative to the repository
@@ -90,11 +94,6 @@ def problem_list(text: str) -> tuple[str, ...]:
     if not problems:
         raise argparse.ArgumentTypeError("expected a comma-separated list such as p4,p5")
     return problems
-
-
-def available_cores() -> int:
-    # Cores this process may use (respects taskset/cgroups), not the machine's total.
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def run(args: argparse.Namespace) -> int:

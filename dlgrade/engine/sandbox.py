@@ -128,6 +128,10 @@ def kernel_env(dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool) ->
     }
     if data is not None:
         env["DLGRADE_DATA_ROOT"] = str(data)
+    # A thread budget set for this grading run (see dlgrade.grading.runner) holds inside too.
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        if name in os.environ:
+            env[name] = os.environ[name]
     return env
 
 

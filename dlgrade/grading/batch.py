@@ -24,7 +24,7 @@ from dlgrade.grading.outputs import (
     write_similarity,
     write_student_outputs,
 )
-from dlgrade.grading.runner import GradeOptions, GradingJob
+from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
 from dlgrade.records import GradeRecord
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityReport, find_similar
 
@@ -94,6 +94,7 @@ def run_jobs(
     """Grade `todo` with at most `jobs` processes at once; write each student's files."""
     if jobs < 1:
         raise BatchError(f"--jobs must be at least 1, got {jobs}")
+    options = thread_budget(options, jobs)
     pending = deque(todo.items())
     running: list[GradingJob] = []
     records = []

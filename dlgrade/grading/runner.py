@@ -43,6 +43,34 @@ class GradeOptions:
     junit: bool = False  # write JUnit XML (to <work dir>/junit.xml unless given a path)
     python: str = sys.executable
     extra_args: tuple[str, ...] = ()
+    # Math-library threads per student (None: the libraries' default). With N
+    # students at once, cores // N keeps N torch/BLAS pools from fighting over
+    # the same cores, which would make parallel grading barely faster.
+    threads: int | None = None
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def available_cores() -> int:
+    # Cores this process may use (respects taskset/cgroups), not the machine's total.
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def thread_budget(options: GradeOptions, jobs: int) -> GradeOptions:
+    """Options with threads = cores // jobs when several students run at once."""
+    if options.threads is not None or jobs <= 1:
+        return options
+    return replace(options, threads=max(1, available_cores() // jobs))
+
+
+def child_environment(options: GradeOptions) -> dict[str, str]:
+    """The grader process's environment, with the thread budget unless the user set one."""
+    env = dict(os.environ)
+    if options.threads is not None:
+        for name in THREAD_VARIABLES:
+            env.setdefault(name, str(options.threads))
+    return env
 
 
 def default_checks_dir() -> Path:
@@ -138,6 +166,7 @@ class GradingJob:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=options.checks_dir.parent,
+                env=child_environment(options),
                 start_new_session=True,
             )
         self.timed_out = False
