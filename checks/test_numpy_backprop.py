@@ -204,19 +204,7 @@ def test_q3_train_one_sample(p5, orientation, internal_scale, record):
 
 
 def _student_params(values: dict, k: int, orientation: str) -> ref.Params:
-    weights, biases = [], []
-    for layer, (n_in, n_out) in enumerate(SIZES):
-        w, b = values.get(f"s{k}_w{layer}"), values.get(f"s{k}_b{layer}")
-        shape = (n_in, n_out) if orientation == "in_out" else (n_out, n_in)
-        if w is None or b is None or w.shape != shape or b.size != n_out:
-            raise CheckFailed(
-                f"after train_one_sample, weights[{layer}]/biases[{layer}] have shapes "
-                f"{None if w is None else w.shape}/{None if b is None else b.shape}; "
-                f"expected {shape}/({n_out},)"
-            )
-        weights.append(w)
-        biases.append(b.reshape(n_out))
-    return ref.Params(tuple(weights), tuple(biases), orientation)  # type: ignore[arg-type]
+    return params_from(values, f"s{k}_", orientation, "after train_one_sample")
 
 
 def update_error(start: ref.Params, found: ref.Params, expected: ref.Params) -> float:
@@ -326,12 +314,27 @@ def test_q4_training_reaches_accuracy(
 
 
 def _epoch_params(values: dict, epoch: int, orientation: str) -> ref.Params:
+    params = params_from(values, f"e{epoch}_", orientation, f"after epoch {epoch + 1}")
+    # A diverged run is judged by its accuracy, not refused: NaN weights predict nothing.
+    return ref.Params(
+        tuple(np.nan_to_num(w) for w in params.weights),
+        tuple(np.nan_to_num(b) for b in params.biases),
+        params.orientation,
+    )
+
+
+def params_from(values: dict, prefix: str, orientation: str, when: str) -> ref.Params:
+    """The 3 layers a probe emitted as `{prefix}w0..2` / `{prefix}b0..2`, shape-checked."""
     weights, biases = [], []
     for layer, (n_in, n_out) in enumerate(SIZES):
-        w, b = values.get(f"e{epoch}_w{layer}"), values.get(f"e{epoch}_b{layer}")
+        w, b = values.get(f"{prefix}w{layer}"), values.get(f"{prefix}b{layer}")
         shape = (n_in, n_out) if orientation == "in_out" else (n_out, n_in)
         if w is None or b is None or w.shape != shape or b.size != n_out:
-            raise CheckFailed(f"after epoch {epoch + 1}, weights[{layer}] is not a {shape} array")
-        weights.append(np.nan_to_num(w))
-        biases.append(np.nan_to_num(b.reshape(n_out)))
+            raise CheckFailed(
+                f"{when}, weights[{layer}]/biases[{layer}] have shapes "
+                f"{None if w is None else w.shape}/{None if b is None else b.shape}; "
+                f"expected {shape}/({n_out},)"
+            )
+        weights.append(w)
+        biases.append(b.reshape(n_out))
     return ref.Params(tuple(weights), tuple(biases), orientation)  # type: ignore[arg-type]

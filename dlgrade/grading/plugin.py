@@ -16,9 +16,7 @@ them into one `GradeRecord`: a points table in the terminal summary and, with
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import time
 import tomllib
 from dataclasses import asdict
@@ -27,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from dlgrade.data.atomic import write_bytes_atomic
 from dlgrade.records import CheckResult, GradeRecord, Observation
 
 DEFAULT_ASSIGNMENT = "fall2023"
@@ -360,16 +359,8 @@ def _missing_check(part: Any) -> CheckResult:
 
 
 def write_json_atomically(path: Path, data: dict) -> None:
-    """Write a temp file beside `path`, then rename it: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    """Readers (the batch runner) never see half a file: see dlgrade.data.atomic."""
+    write_bytes_atomic(path, json.dumps(data, indent=2).encode("utf-8"), fsync=False)
 
 
 def points_table(record: GradeRecord) -> list[str]:
