@@ -10,6 +10,7 @@ missing: `checks.scoring.skip_prerequisite("no notebook for problem 4")`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +84,7 @@ def submission(submission_path: Path) -> Submission:
 
 
 @pytest.fixture(scope="session")
-def notebooks(grader: Grader, submission: Submission) -> NotebookRuns:
+def notebooks(grader: Grader, submission: Submission) -> Iterator[NotebookRuns]:
     """Each notebook runs once, in the sandbox, with the probes of every problem it holds."""
     runs = NotebookRuns(
         submission,
