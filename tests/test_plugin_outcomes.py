@@ -56,7 +56,9 @@ def test_other_edition_only():
 
 @pytest.mark.part(fall2023="3b")
 def test_plain_assert():
-    assert 1 + 1 == 3, "arithmetic is broken"
+    # A check that is wrong on purpose: a plain assert must become "failed", 0 points.
+    expected, found = 3, len("ab")
+    assert found == expected, f"arithmetic is broken: expected {expected}, found {found}"
 """
 
 

@@ -96,7 +96,16 @@ def test_fit_passes_through_every_point(dataset, seed):
     result = rf.fit(dataset, seed=seed)
     assert result.residual_max < 1e-9
     assert np.abs(rf.residuals(result.theta, dataset)).max() == result.residual_max
-    assert 1 <= result.tries <= 2000
+    # The search counts its starts: replaying it with exactly that many succeeds.
+    assert rf.fit(dataset, seed=seed, max_tries=result.tries).tries == result.tries
+
+
+def test_fit_stops_at_its_bound_with_a_clear_error():
+    """The restart count is bounded: too few starts raise FitError naming the bound."""
+    needed = rf.fit(rf.DATASET_1, seed=0).tries
+    assert needed > 1, "seed 0 must need several starts for this test to mean anything"
+    with pytest.raises(rf.FitError, match=f"in {needed - 1} fsolve starts"):
+        rf.fit(rf.DATASET_1, seed=0, max_tries=needed - 1)
 
 
 def test_fit_is_repeatable_for_a_seed():
