@@ -238,6 +238,30 @@ CLASS_NAMES = """\
 class_names = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
                'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']"""
 
+# Shared with the mistake variants, which replace exactly these texts.
+FALL_P4_FIGURE = """\
+probs = torch.softmax(logits, dim=1).cpu().numpy()
+
+fig, axes = plt.subplots(3, 2, figsize=(9, 9))
+for row in range(len(picks)):
+    axes[row, 0].imshow(images[row].squeeze(), cmap='gray')
+    axes[row, 0].set_title(f"true: {class_names[labels[row]]}")
+    axes[row, 0].axis('off')
+    axes[row, 1].barh(np.arange(10), probs[row])
+    axes[row, 1].set_yticks(np.arange(10))
+    axes[row, 1].set_yticklabels(class_names)
+    axes[row, 1].set_xlabel('probability')
+    axes[row, 1].set_title(f"predicted: {class_names[probs[row].argmax()]}")
+plt.tight_layout()
+plt.show()"""
+
+FALL_P4_COMMENT = """\
+**Comments on the predictions.** The ankle boot (first test image) and the trouser (third) get almost
+all of the probability on the right class. The pullover (second) is predicted correctly too, but part
+of the probability goes to Coat and Shirt: at 28x28 these three classes have nearly the same outline,
+and they are the ones the network mixes up most."""
+
+
 FALL_P4 = notebook([
     md("p4-intro", """\
 # HW1 Problem 4: FashionMNIST with a fully connected network
@@ -332,25 +356,8 @@ labels = [test_data[i][1] for i in picks]
 model.eval()
 with torch.no_grad():
     logits = model(images.to(device))
-probs = torch.softmax(logits, dim=1).cpu().numpy()
-
-fig, axes = plt.subplots(3, 2, figsize=(9, 9))
-for row in range(len(picks)):
-    axes[row, 0].imshow(images[row].squeeze(), cmap='gray')
-    axes[row, 0].set_title(f"true: {class_names[labels[row]]}")
-    axes[row, 0].axis('off')
-    axes[row, 1].barh(np.arange(10), probs[row])
-    axes[row, 1].set_yticks(np.arange(10))
-    axes[row, 1].set_yticklabels(class_names)
-    axes[row, 1].set_xlabel('probability')
-    axes[row, 1].set_title(f"predicted: {class_names[probs[row].argmax()]}")
-plt.tight_layout()
-plt.show()"""),
-    md("p4-comments", """\
-**Comments on the predictions.** The ankle boot (first test image) and the trouser (third) get almost
-all of the probability on the right class. The pullover (second) is predicted correctly too, but part
-of the probability goes to Coat and Shirt: at 28x28 these three classes have nearly the same outline,
-and they are the ones the network mixes up most. The loss curves show the training loss still
+""" + FALL_P4_FIGURE),
+    md("p4-comments", FALL_P4_COMMENT + """ The loss curves show the training loss still
 falling while the test loss flattens out, so training much longer would mostly overfit."""),
 ])
 
@@ -646,30 +653,12 @@ MISTAKES: dict[str, tuple[Operation, ...]] = {
              "probs = logits.cpu().numpy()"),
     ),
     "fall2023-no-prob-figure": (
-        Edit(P4, """\
-probs = torch.softmax(logits, dim=1).cpu().numpy()
-
-fig, axes = plt.subplots(3, 2, figsize=(9, 9))
-for row in range(len(picks)):
-    axes[row, 0].imshow(images[row].squeeze(), cmap='gray')
-    axes[row, 0].set_title(f"true: {class_names[labels[row]]}")
-    axes[row, 0].axis('off')
-    axes[row, 1].barh(np.arange(10), probs[row])
-    axes[row, 1].set_yticks(np.arange(10))
-    axes[row, 1].set_yticklabels(class_names)
-    axes[row, 1].set_xlabel('probability')
-    axes[row, 1].set_title(f"predicted: {class_names[probs[row].argmax()]}")
-plt.tight_layout()
-plt.show()""", """\
+        Edit(P4, FALL_P4_FIGURE, """\
 predicted = logits.argmax(dim=1).cpu()
 
 for row in range(len(picks)):
     print('Predicted:', class_names[predicted[row]], '  Label:', class_names[labels[row]])"""),
-        Edit(P4, """\
-**Comments on the predictions.** The ankle boot (first test image) and the trouser (third) get almost
-all of the probability on the right class. The pullover (second) is predicted correctly too, but part
-of the probability goes to Coat and Shirt: at 28x28 these three classes have nearly the same outline,
-and they are the ones the network mixes up most.""", """\
+        Edit(P4, FALL_P4_COMMENT, """\
 **Comments on the predictions.** All three predictions match the labels: the ankle boot, the pullover
 and the trouser are classified correctly. Pullover, Coat and Shirt have nearly the same outline at
 28x28, so those are the classes the network mixes up most."""),
