@@ -24,7 +24,7 @@ from dlgrade.records import GradeRecord
 from reference.assignments import load_assignment
 
 REPO = Path(__file__).resolve().parents[1]
-SUBMISSIONS = REPO / "submissions"
+SUBMISSIONS = REPO / "submissions" / "examples"
 
 # example -> {part: (points lost, words the message must contain)}
 MISTAKES: dict[str, dict[str, tuple[float, str]]] = {

@@ -17,7 +17,7 @@ import pytest
 from dlgrade.records import CheckResult, GradeRecord
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBMISSIONS = ROOT / "submissions"
+SUBMISSIONS = ROOT / "submissions" / "examples"
 THEORY_MODULES = {
     "fall2023": ["test_vector_calculus.py", "test_l1_regression.py", "test_relu_theory.py"],
     "spring2023": ["test_l1_regression.py", "test_universal_approx.py", "test_softmax_jacobian.py"],

@@ -14,8 +14,8 @@ every folder is generated here from
 
 Usage (from the repository root):
 
-    python submissions/build_examples.py           # rewrite the example notebooks
-    python submissions/build_examples.py --check   # exit 1 if a committed one differs
+    python submissions/examples/build_examples.py           # rewrite the example notebooks
+    python submissions/examples/build_examples.py --check   # exit 1 if a committed one differs
 
 Notebooks are written with `nbformat.writes` (sorted keys, indent 1, no outputs,
 fixed cell ids), so the output is byte-for-byte deterministic. `answers.toml` and
@@ -35,7 +35,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+REPO = HERE.parents[1]
 STARTER = REPO / "reference" / "starter" / "hw1_prob5_starter.ipynb"
 README = HERE / "README.md"
 
@@ -771,7 +771,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(problem, file=sys.stderr)
     if args.check:
         if problems:
-            print("run: python submissions/build_examples.py", file=sys.stderr)
+            print("run: python submissions/examples/build_examples.py", file=sys.stderr)
             return 1
         print(f"{sum(map(len, examples.values()))} example notebooks up to date")
         return 0
