@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from dlgrade.grading.batch import BatchError, SimilarityOptions, grade_class, summary_lines
+from dlgrade.grading.batch import (
+    LAUNCHERS,
+    BatchError,
+    SimilarityOptions,
+    grade_class,
+    summary_lines,
+)
 from dlgrade.grading.outputs import OutputError
 from dlgrade.grading.runner import (
     CheckSuiteNotFound,
@@ -66,6 +72,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-similarity", action="store_true", help="skip the code comparison")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--launcher",
+        choices=LAUNCHERS,
+        default="zygote",
+        help="zygote: fork each student's grader from one pre-warmed process (default); "
+        "fresh: start a new Python per student (slower; for comparison)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -116,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
             only=args.only,
             similarity=_similarity_options(args, checks),
             progress=not args.no_progress,
+            launcher=args.launcher,
         )
     except (BatchError, CheckSuiteNotFound, OutputError, SimilarityError) as err:
         print(f"error: {err}", file=sys.stderr)

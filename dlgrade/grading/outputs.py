@@ -46,12 +46,34 @@ def grade_path(out: Path, student: str) -> Path:
     return out / student / GRADE_FILE
 
 
+def _json_bytes(data: object) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def student_files(record: GradeRecord) -> dict[str, bytes]:
+    """The files of OUT/<student>/ derived from the record, by name (grade.json among them)."""
+    return {
+        "results.json": _json_bytes(record.gradescope_results()),
+        "report.html": render_student(record).encode("utf-8"),
+        GRADE_FILE: _json_bytes(record.to_dict()),
+    }
+
+
+def write_student_files(out: Path, student: str, files: dict[str, bytes]) -> None:
+    """Write a student's files; grade.json last: its presence means "this student is done"
+    to a resumed run. Names are relative and stay inside OUT/<student>/."""
+    folder = out / student
+    for name in sorted(files, key=lambda n: n == GRADE_FILE):
+        path = folder / name
+        if path.resolve().parent != folder.resolve() or name.startswith("."):
+            raise OutputError(f"refusing to write {name!r} outside {folder}")
+        with atomic_output(path, fsync=False) as tmp:
+            tmp.write_bytes(files[name])
+
+
 def write_student_outputs(out: Path, record: GradeRecord) -> None:
-    """grade.json last: its presence means "this student is done" to a resumed run."""
-    folder = out / record.student
-    write_json(folder / "results.json", record.gradescope_results())
-    write_text(folder / "report.html", render_student(record))
-    write_json(folder / GRADE_FILE, record.to_dict())
+    """Render and write one student's files from the record."""
+    write_student_files(out, record.student, student_files(record))
 
 
 def read_record(path: Path) -> GradeRecord:
