@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from dlgrade.engine.config import SandboxConfig
@@ -47,6 +48,7 @@ class Launch:
     gpu: bool
 
 
+@cache  # a process runs several notebooks; the answer does not change under it
 def bwrap_usable() -> bool:
     """bwrap is installed and can create its namespaces here."""
     binary = shutil.which("bwrap")
