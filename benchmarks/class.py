@@ -20,8 +20,7 @@ time, their ratio and the overhead in seconds. Per-submission dlgrade time is
 the record's duration (from the request to the finished record; the first
 student of the zygote launcher waits for the zygote's warm-up); the total is
 the wall time of the whole `grade_class` call (zygote start, similarity and
-the class report included), with the zygote's warm-up also shown apart. CPU
-time is not reported: the kernels dlgrade kills at the end of a run are
+the class report included). CPU time is not reported: the kernels dlgrade kills at the end of a run are
 never reaped by their parents, so their CPU seconds would go uncounted.
 Figures are printed, never asserted; the load average is printed with them.
 """
