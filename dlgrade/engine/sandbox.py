@@ -86,7 +86,7 @@ def build_launch(config: SandboxConfig, dirs: RunDirs, cwd: Path, data: Path | N
     as_root = os.geteuid() == 0
     uid = sandbox_uid(dirs) if mode == "bwrap" and as_root else None
     shim = SHIM_MOUNT if mode == "bwrap" else SHIM_DIR
-    env = kernel_env(dirs, data, shim, cuda_shim=not gpu)
+    env = kernel_env(dirs, data, shim, cuda_shim=not gpu, decoded=config.decoded_datasets)
     launcher = [
         sys.executable, "-m", "_dlgrade_launch",
         "--memory-mb", str(config.memory_mb),
@@ -111,7 +111,9 @@ def _reduced_note(as_root: bool) -> str:
     return REDUCED_NOTE
 
 
-def kernel_env(dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool) -> dict[str, str]:
+def kernel_env(
+    dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool, decoded: bool = True
+) -> dict[str, str]:
     """A minimal environment: nothing of the grader's own environment leaks in."""
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
@@ -127,6 +129,7 @@ def kernel_env(dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool) ->
         "DLGRADE_OUT": str(dirs.out),
         "DLGRADE_STANDINS": str(shim / "standins"),
         "DLGRADE_CUDA_SHIM": "1" if cuda_shim else "0",
+        "DLGRADE_DECODED": "1" if decoded else "0",
     }
     if data is not None:
         env["DLGRADE_DATA_ROOT"] = str(data)

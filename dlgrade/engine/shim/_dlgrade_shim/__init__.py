@@ -1,4 +1,5 @@
-"""In-kernel shims: network guard, CUDA-on-CPU, offline datasets, figure recorder."""
+"""In-kernel shims: network guard, CUDA-on-CPU, offline datasets (served decoded in
+batches), figure recorder."""
 
 import os
 import sys
@@ -32,9 +33,11 @@ def _patch_torch(module):
 
 
 def _patch_mnist(module):
-    from _dlgrade_shim import datasets
+    from _dlgrade_shim import datasets, decoded
 
     datasets.patch(module)
+    if os.environ.get("DLGRADE_DECODED", "1") == "1":
+        decoded.patch(module)
 
 
 def _patch_matplotlib(module):
