@@ -37,7 +37,7 @@ from dlgrade.records import Observation
 
 KERNEL_REPORTS = {
     "network-blocked", "cuda-on-cpu", "tensorflow-standin", "dataset-offline",
-    "figure-recorder-error", "shim-error",
+    "figure-recorder-error", "shim-error", "cuda-used",
 }  # fmt: skip
 MAX_REPORT_BYTES = 1 << 20
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours tracebacks

@@ -80,6 +80,35 @@ def gpu_present() -> bool:
     return Path("/dev/nvidiactl").exists()
 
 
+@cache
+def gpu_names() -> tuple[str, ...]:
+    """The GPUs' names from nvidia-smi, without touching CUDA in this process (a grader
+    forked from a zygote must never have initialised CUDA)."""
+    if not gpu_present() or shutil.which("nvidia-smi") is None:
+        return ()
+    try:
+        listing = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return tuple(line.strip() for line in listing.splitlines() if line.strip())
+
+
+def device_summary(config: SandboxConfig) -> str:
+    """Which device runs what, for the grade record."""
+    if config.allow_gpu and gpu_present():
+        names = ", ".join(gpu_names()) or "a CUDA GPU"
+        return (
+            f"student notebooks ran with {names} available to their code (see cuda-used); "
+            "the grader's own computations ran on the CPU"
+        )
+    return "no GPU: student notebooks and the grader ran on the CPU (.cuda() is mapped to the CPU)"
+
+
 def build_launch(config: SandboxConfig, dirs: RunDirs, cwd: Path, data: Path | None) -> Launch:
     mode = choose_isolation(config)
     gpu = config.allow_gpu and gpu_present()
@@ -137,6 +166,12 @@ def kernel_env(
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         if name in os.environ:
             env[name] = os.environ[name]
+    if not cuda_shim:
+        # A real GPU: the driver's libraries may sit where only these variables point
+        # (e.g. /usr/local/nvidia/lib64, mounted with /usr), and which GPU is ours.
+        for name in ("LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES"):
+            if name in os.environ:
+                env[name] = os.environ[name]
     return env
 
 

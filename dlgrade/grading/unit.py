@@ -187,7 +187,21 @@ def _record(
     finally:
         results_json.unlink(missing_ok=True)
     # The folder name is the student's key everywhere in OUT.
-    return replace(record, student=student, duration_s=round(duration, 3))
+    devices = Observation("harness", "devices", devices_note(options))
+    return replace(
+        record,
+        student=student,
+        duration_s=round(duration, 3),
+        observations=[*record.observations, devices],
+    )
+
+
+def devices_note(options: GradeOptions) -> str:
+    """Which device ran what (the kernel adds cuda-used / cuda-on-cpu for the student's code)."""
+    from dlgrade.engine import SandboxConfig
+    from dlgrade.engine.sandbox import device_summary
+
+    return device_summary(SandboxConfig(quick=options.quick))
 
 
 def collect_files(record: GradeRecord, scratch: Path | None, junit: bool) -> dict[str, bytes]:
@@ -336,7 +350,7 @@ def read_result(path: Path) -> UnitResult:
 def main(argv: list[str] | None = None) -> int:
     """`python -m dlgrade.grading.unit`: grade one submission in this fresh interpreter."""
     parser = argparse.ArgumentParser(prog="python -m dlgrade.grading.unit")
-    parser.add_argument("submission", type=Path)
+    parser.add_argument("submission", type=Path, help="a submission folder, or a .zip of one")
     parser.add_argument("--student", required=True)
     parser.add_argument("--work-dir", type=Path, required=True)
     parser.add_argument("--options", required=True, help="GradeOptions as JSON")
@@ -345,8 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     options = options_from_dict(json.loads(args.options))
+    submission: Path | bytes = args.submission
+    if args.submission.is_file() and args.submission.suffix == ".zip":
+        submission = args.submission.read_bytes()
     result = grade_submission(
-        args.submission,
+        submission,
         options,
         args.student,
         scratch=args.work_dir,

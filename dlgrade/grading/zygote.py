@@ -88,6 +88,7 @@ DATASETS = ("mnist", "fashion-mnist")
 # once here, inherited by every child (module, function, arguments).
 WARM_CALLS = (
     ("dlgrade.engine.sandbox", "bwrap_usable", ()),
+    ("dlgrade.engine.sandbox", "gpu_names", ()),
     ("reference.vector_calculus", "grad_norm_squared_np", ([0.0],)),
     ("reference.vector_calculus", "minimiser_np", ([[0.0]],)),
 )

@@ -23,6 +23,8 @@ def install():
     }
     if os.environ.get("DLGRADE_CUDA_SHIM") == "1":
         callbacks["torch"] = _patch_torch
+    else:
+        callbacks["torch"] = _record_gpu_use
     sys.meta_path.insert(0, hooks.PostImportHooks(callbacks))
 
 
@@ -30,6 +32,12 @@ def _patch_torch(module):
     from _dlgrade_shim import cuda
 
     cuda.patch(module)
+
+
+def _record_gpu_use(module):
+    from _dlgrade_shim import cuda
+
+    cuda.record_gpu_use(module)
 
 
 def _patch_mnist(module):
