@@ -33,6 +33,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -133,7 +134,9 @@ def grade_submission(
         scratch.mkdir(parents=True, exist_ok=True)
         if isinstance(submission, bytes | bytearray):
             student = student or "submission"
-            folder = unpack_archive(bytes(submission), scratch / ".submission" / student)
+            unpacked = scratch / ".submission"
+            stack.callback(shutil.rmtree, unpacked, ignore_errors=True)
+            folder = unpack_archive(bytes(submission), unpacked / student)
         else:
             folder = Path(submission).resolve()
             student = student or folder.name

@@ -10,10 +10,11 @@ group (a timeout kills the group, kernels included), and runs one submission
 only; student code still runs in its own sandboxed kernel. The zygote never
 grades anything itself and stays single-threaded, so forking it is safe.
 
-Protocol, one JSON object per line. The launcher writes requests to the
-zygote's stdin: {"id", "student", "submission", "work_dir", "options"}. The
-zygote answers on stdout {"id", "pid"} once it has forked and {"id", "exit"}
-once it has reaped the child. The child leaves its `UnitResult` in
+Protocol, one JSON object per line. The zygote says {"ready": seconds} once
+warmed up. The launcher writes requests to the zygote's stdin: {"id",
+"student", "submission", "work_dir", "options", "requested_at"}; the zygote
+answers on stdout {"id", "pid"} once it has forked and {"id", "exit"} once it
+has reaped the child. The child leaves its `UnitResult` in
 `work_dir/.unit.json` and its output in `work_dir/grading.log`.
 """
 
@@ -101,7 +102,13 @@ EXIT_WAIT_S = 10.0  # how long a killed child may take to be reaped and reported
 def serve(preload: list[str]) -> None:
     """The zygote's main loop (runs in `python -m dlgrade.grading.zygote`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the launcher decides when we stop
+    # The protocol gets a descriptor of its own; whatever a library prints while we
+    # import it goes to our stderr (the launcher's log), never into the protocol.
+    channel = os.dup(1)
+    os.dup2(2, 1)
+    started = time.monotonic()
     warm_up(preload)
+    _send(channel, {"ready": round(time.monotonic() - started, 3)})
     children: dict[int, object] = {}
     buffer = b""
     while True:
@@ -115,10 +122,10 @@ def serve(preload: list[str]) -> None:
                 line, buffer = buffer.split(b"\n", 1)
                 if line.strip():
                     request = json.loads(line)
-                    pid = _fork_child(request)
+                    pid = _fork_child(request, channel)
                     children[pid] = request["id"]
-                    _send({"id": request["id"], "pid": pid})
-        _reap(children)
+                    _send(channel, {"id": request["id"], "pid": pid})
+        _reap(children, channel)
 
 
 def warm_up(preload: list[str]) -> None:
@@ -139,11 +146,11 @@ def warm_up(preload: list[str]) -> None:
     gc.freeze()
 
 
-def _send(message: dict) -> None:
-    os.write(1, (json.dumps(message) + "\n").encode("utf-8"))
+def _send(channel: int, message: dict) -> None:
+    os.write(channel, (json.dumps(message) + "\n").encode("utf-8"))
 
 
-def _reap(children: dict[int, object]) -> None:
+def _reap(children: dict[int, object], channel: int) -> None:
     while children:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -153,17 +160,20 @@ def _reap(children: dict[int, object]) -> None:
             return
         ident = children.pop(pid, None)
         if ident is not None:
-            _send({"id": ident, "exit": os.waitstatus_to_exitcode(status)})
+            _send(channel, {"id": ident, "exit": os.waitstatus_to_exitcode(status)})
 
 
-def _fork_child(request: dict) -> int:
+def _fork_child(request: dict, channel: int) -> int:
     pid = os.fork()
     if pid:
         return pid
     code = 70
     try:
-        # First: a session of our own (a timeout kills the group), and off the protocol pipe.
+        # First: a session of our own (a timeout kills the group), off the protocol pipes,
+        # and Ctrl-C handled as in any fresh Python (the zygote ignores it).
         os.setsid()
+        os.close(channel)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         work_dir = Path(request["work_dir"])
         work_dir.mkdir(parents=True, exist_ok=True)
         null = os.open(os.devnull, os.O_RDWR)
@@ -229,6 +239,18 @@ class Zygote:
         self._buffer = b""
         self._jobs: dict[int, ForkedJob] = {}
         self._next_id = 0
+        self.warm_up_s: float | None = None  # set when the zygote reports it is ready
+
+    def wait_ready(self, timeout_s: float = 600.0) -> float:
+        """Block until the zygote has warmed up; its warm-up time in seconds."""
+        deadline = time.monotonic() + timeout_s
+        while self.warm_up_s is None and self.process.poll() is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the grading zygote did not warm up in {timeout_s:g} s")
+            self.pump(wait_s=0.5)
+        if self.warm_up_s is None:
+            raise RuntimeError(f"the grading zygote died while warming up: {self.log_tail()}")
+        return self.warm_up_s
 
     def submit(
         self, student: str, submission: Path, work_dir: Path, options: GradeOptions
@@ -270,11 +292,14 @@ class Zygote:
             self._buffer += data
             while b"\n" in self._buffer:
                 line, self._buffer = self._buffer.split(b"\n", 1)
-                self._dispatch(json.loads(line))
+                with contextlib.suppress(ValueError):  # only protocol lines arrive here
+                    self._dispatch(json.loads(line))
             wait_s = 0.0
             deadline = time.monotonic()
 
     def _dispatch(self, message: dict) -> None:
+        if "ready" in message:
+            self.warm_up_s = float(message["ready"])
         job = self._jobs.get(message.get("id", -1))
         if job is None:
             return
