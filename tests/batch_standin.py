@@ -4,7 +4,8 @@ It is a real pytest suite run as a real subprocess: it takes `--submission`
 and `--results-json` (plus the other grading options) and writes a
 `GradeRecord` JSON, exactly like the harness's plugin. What it "finds" is
 scripted by `plan.json` in each submission folder: a score, a sleep (standing
-in for student compute), a crash or a hang. Not collected by pytest (no
+in for student compute), a crash or a hang; for the cluster tests, a marker
+file written when grading starts, or the Dask worker killed from within. Not collected by pytest (no
 `test_` prefix); test modules import it.
 """
 
@@ -41,6 +42,14 @@ def pytest_configure(config):
     if p.get("exit") is not None:
         print("stand-in: crashing on purpose", flush=True)
         os._exit(p["exit"])
+    if p.get("started_marker"):  # lets a test act while this grading runs
+        Path(p["started_marker"]).write_text(str(os.getpid()))
+    if p.get("kill_worker"):
+        # Stands in for the OOM killer taking the Dask worker that grades this
+        # submission: we run in a child of the worker's zygote.
+        stat = Path(f"/proc/{os.getppid()}/stat").read_text()
+        os.kill(int(stat.rsplit(")", 1)[1].split()[1]), 9)
+        time.sleep(120)
     if p.get("hang"):
         # Stands in for a notebook kernel that never returns; the child
         # process proves that the whole process group is killed.

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
 from dlgrade.grading.batch import (
     LAUNCHERS,
     BatchError,
+    Runner,
     SimilarityOptions,
     grade_class,
     summary_lines,
 )
+from dlgrade.grading.cluster.config import ClusterConfigError, parse_backend
 from dlgrade.grading.outputs import OutputError
 from dlgrade.grading.runner import (
     CheckSuiteNotFound,
@@ -79,7 +82,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="zygote: fork each student's grader from one pre-warmed process (default); "
         "fresh: start a new Python per student (slower; for comparison)",
     )
+    add_cluster_options(parser)
     parser.set_defaults(func=run)
+
+
+def add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "grading on a Dask cluster",
+        "Each student becomes a task on a Dask cluster instead of a local process "
+        "(README: 'Grading a large class on a cluster'). Workers need dlgrade installed "
+        "(the same version) and fetch the datasets themselves.",
+    )
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786"
+    )
+    where.add_argument(
+        "--cluster",
+        metavar="KIND",
+        help="start a cluster for this run: local:N (N worker processes here), or slurm, pbs, "
+        "sge (workers as batch jobs, configured by --cluster-config)",
+    )
+    group.add_argument(
+        "--cluster-config",
+        type=Path,
+        metavar="FILE",
+        help="YAML for --cluster slurm|pbs|sge: queue, account, jobs, cores, memory, walltime, "
+        "gpu (the GPU request line), environment (a virtualenv on the nodes), setup, data_dir",
+    )
+    group.add_argument(
+        "--shared-fs",
+        action="store_true",
+        help="workers see this machine's files at the same paths: send paths, not zips",
+    )
 
 
 def add_grading_options(parser: argparse.ArgumentParser) -> None:
@@ -120,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
             timeout_s=args.timeout or None,
             junit=args.junit,
         )
+        runner = _cluster_runner(args)
         outcome = grade_class(
             args.root,
             args.out,
@@ -130,12 +166,33 @@ def run(args: argparse.Namespace) -> int:
             similarity=_similarity_options(args, checks),
             progress=not args.no_progress,
             launcher=args.launcher,
+            runner=runner,
         )
-    except (BatchError, CheckSuiteNotFound, OutputError, SimilarityError) as err:
+    except (
+        BatchError,
+        CheckSuiteNotFound,
+        ClusterConfigError,
+        OutputError,
+        SimilarityError,
+    ) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print("\n".join(summary_lines(outcome, args.out)))
     return 0
+
+
+def _cluster_runner(args: argparse.Namespace) -> Runner | None:
+    """The Dask runner when --scheduler or --cluster asks for one (imports Dask only then)."""
+    backend = parse_backend(args.scheduler, args.cluster, args.cluster_config)
+    if backend is None:
+        if args.shared_fs:
+            raise ClusterConfigError("--shared-fs applies to --scheduler and --cluster only")
+        return None
+    from dlgrade.grading.cluster.dispatch import run_on_cluster
+
+    return functools.partial(
+        run_on_cluster, backend=backend, shared_fs=args.shared_fs, progress=not args.no_progress
+    )
 
 
 def _similarity_options(args: argparse.Namespace, checks: Path) -> SimilarityOptions:

@@ -38,6 +38,8 @@ from reports.similarity import DEFAULT_THRESHOLD, SimilarityReport, find_similar
 
 POLL_S = 0.1  # how often finished processes are noticed; cheap next to grading
 Launcher = Literal["zygote", "fresh"]
+# Grades {student: folder} into OUT with the given options; returns the new records.
+Runner = Callable[[dict[str, Path], Path, GradeOptions], list[GradeRecord]]
 LAUNCHERS: tuple[Launcher, ...] = ("zygote", "fresh")
 
 
@@ -125,9 +127,7 @@ def run_jobs(
     pending = deque(todo.items())
     running: list[GradingJob | ForkedJob] = []
     records = []
-    bar = tqdm(
-        total=len(todo), unit="student", disable=not progress, dynamic_ncols=True, mininterval=1.0
-    )
+    bar = progress_bar(len(todo), progress)
     with bar, job_starter(options, launcher) as start:
         try:
             while pending or running:
@@ -153,6 +153,13 @@ def run_jobs(
     return records
 
 
+def progress_bar(total: int, enabled: bool = True) -> tqdm:
+    """The batch's bar: done/total and ETA; runners put the students being graded in its postfix."""
+    return tqdm(
+        total=total, unit="student", disable=not enabled, dynamic_ncols=True, mininterval=1.0
+    )
+
+
 def write_unit(out: Path, result: UnitResult) -> None:
     """A student's files into OUT/<student>/, under the batch's name for the student."""
     write_student_files(out, result.record.student, result.files)
@@ -168,8 +175,13 @@ def grade_class(
     similarity: SimilarityOptions = SimilarityOptions(),
     progress: bool = True,
     launcher: Launcher = "zygote",
+    runner: Runner | None = None,
 ) -> BatchOutcome:
-    """Grade what is not yet graded, then rebuild the class files from OUT."""
+    """Grade what is not yet graded, then rebuild the class files from OUT.
+
+    `runner(todo, out, options)` grades elsewhere (a Dask cluster:
+    `dlgrade.grading.cluster.dispatch`) instead of `jobs` local processes.
+    """
     start = time.monotonic()
     # OUT may sit inside DIR (DIR/grades, say): it is not a student.
     submissions = {
@@ -183,7 +195,10 @@ def grade_class(
         )
     todo, resumed = select(submissions, out, force, only)
     out.mkdir(parents=True, exist_ok=True)
-    graded = run_jobs(todo, out, options, jobs, progress=progress, launcher=launcher)
+    if runner is not None:
+        graded = runner(todo, out, options)
+    else:
+        graded = run_jobs(todo, out, options, jobs, progress=progress, launcher=launcher)
     report = _similarity(submissions, similarity)
     if report is not None:
         write_similarity(out, report)

