@@ -70,7 +70,7 @@ def test_pbs_and_sge_take_the_same_file(tmp_path):
 def test_backends_from_the_flags(tmp_path):
     assert parse_backend(None, None, None) is None
     assert parse_backend("tcp://head:8786", None, None) == Backend(scheduler="tcp://head:8786")
-    assert parse_backend(None, "local:3", None) == Backend(local_workers=3)
+    assert parse_backend(None, "local:3", None) == Backend(local_jobs=3)
     slurm = parse_backend(None, "slurm", SLURM_EXAMPLE)
     assert slurm.batch_system == "slurm" and slurm.jobqueue.jobs == 8
     for flags, message in [

@@ -100,7 +100,7 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--cluster",
         metavar="KIND",
-        help="start a cluster for this run: local:N (N worker processes here), or slurm, pbs, "
+        help="start a cluster for this run: local:N (N students at once on this machine), or slurm, pbs, "
         "sge (workers as batch jobs, configured by --cluster-config)",
     )
     group.add_argument(

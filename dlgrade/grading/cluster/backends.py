@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dlgrade.grading.cluster.config import Backend, JobqueueConfig
-from dlgrade.grading.runner import available_cores
 
 GPU_RESOURCE = "GPU"
 CLUSTER_CONFIG = {
@@ -35,7 +34,6 @@ class Session:
     client: object  # distributed.Client
     description: str
     gpu_declared: bool = False  # the jobs we start will offer GPU (they may not have joined yet)
-    threads: int | None = None  # math threads per student when we know the cores (local:N)
     dashboard: str | None = None
 
     def offers_gpu(self) -> bool:
@@ -58,9 +56,6 @@ def connect(backend: Backend) -> Iterator[Session]:
         return
     with dask.config.set(CLUSTER_CONFIG), _cluster(backend) as cluster, Client(cluster) as client:
         session = _session(client, backend.describe())
-        if backend.local_workers:
-            # N students at once on this machine: share its cores as the local runner does.
-            session.threads = max(1, available_cores() // backend.local_workers)
         if backend.jobqueue is not None:
             session.gpu_declared = backend.jobqueue.gpu is not None
         yield session
@@ -68,12 +63,14 @@ def connect(backend: Backend) -> Iterator[Session]:
 
 @contextlib.contextmanager
 def _cluster(backend: Backend) -> Iterator[object]:
-    if backend.local_workers:
+    if backend.local_jobs:
         from distributed import LocalCluster
 
+        # One worker with a thread per student: like the local runner's --jobs N, the N
+        # students share one zygote (one warm-up, one copy of the datasets) and the cores.
         cluster = LocalCluster(
-            n_workers=backend.local_workers,
-            threads_per_worker=1,
+            n_workers=1,
+            threads_per_worker=backend.local_jobs,
             processes=True,
             memory_limit=0,  # grading runs in the workers' children, not in the workers
             dashboard_address=":0",

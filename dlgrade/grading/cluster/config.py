@@ -1,6 +1,7 @@
 """What `--scheduler`, `--cluster` and `--cluster-config` ask for.
 
-`--cluster` is `local:N` (N worker processes on this machine) or a batch
+`--cluster` is `local:N` (N students at once on this machine: one Dask
+worker with N threads, sharing one zygote like the local runner) or a batch
 system, `slurm`, `pbs` or `sge`, whose workers dask-jobqueue starts as jobs
 configured by a small YAML file (`--cluster-config`):
 
@@ -42,18 +43,18 @@ class ClusterConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Backend:
-    """Where to grade: an existing scheduler, a local cluster of N workers, or a batch system."""
+    """Where to grade: an existing scheduler, N students at once on a local cluster, or a batch system."""
 
     scheduler: str | None = None  # tcp://host:8786
-    local_workers: int | None = None  # --cluster local:N
+    local_jobs: int | None = None  # --cluster local:N: students graded at once
     batch_system: str | None = None  # slurm | pbs | sge
     jobqueue: JobqueueConfig | None = None
 
     def describe(self) -> str:
         if self.scheduler:
             return f"the Dask scheduler at {self.scheduler}"
-        if self.local_workers:
-            return f"a local Dask cluster of {self.local_workers} worker(s)"
+        if self.local_jobs:
+            return f"a local Dask cluster grading {self.local_jobs} at once"
         assert self.jobqueue is not None
         return f"{self.jobqueue.jobs} {self.batch_system} job(s) of {self.jobqueue.cores} cores"
 
@@ -77,7 +78,7 @@ def parse_backend(
         workers = int(local.group(1))
         if workers < 1:
             raise ClusterConfigError("--cluster local:N needs N >= 1")
-        return Backend(local_workers=workers)
+        return Backend(local_jobs=workers)
     if cluster in BATCH_SYSTEMS:
         if config is None:
             raise ClusterConfigError(

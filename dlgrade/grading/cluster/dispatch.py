@@ -22,10 +22,12 @@ Whatever happens on the cluster, every student ends with a record:
 from __future__ import annotations
 
 import contextlib
+import io
 import queue
 import sys
 import time
 import uuid
+import zipfile
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +37,9 @@ from dlgrade.grading.batch import BatchError, progress_bar, write_unit
 from dlgrade.grading.cluster.backends import GPU_RESOURCE, Session, connect
 from dlgrade.grading.cluster.config import Backend
 from dlgrade.grading.cluster.worker import (
+    DATASETS_PLUGIN,
     MAX_STARTS,
+    DatasetsPlugin,
     GradingPlugin,
     WorkerUnfit,
     grade_task,
@@ -51,7 +55,6 @@ from dlgrade.grading.unit import (
     UnitResult,
     error_record,
     options_to_dict,
-    pack_folder,
 )
 from dlgrade.records import GradeRecord
 
@@ -89,8 +92,6 @@ def run_on_cluster(
         say(f"grading {len(todo)} submission(s) on {session.description}")
         if session.dashboard:
             say(f"Dask dashboard: {session.dashboard}")
-        if session.threads is not None and options.threads is None:
-            options = _with_threads(options, session.threads)
         batch = ClusterBatch(session, out, options, shared_fs, on_done)
         return batch.run(todo, progress)
 
@@ -129,6 +130,7 @@ class ClusterBatch:
         self.bytes_in_flight = 0
 
     def run(self, todo: dict[str, Path], progress: bool) -> list[GradeRecord]:
+        self.client.register_plugin(DatasetsPlugin(), name=DATASETS_PLUGIN)
         self.client.register_plugin(GradingPlugin(self.name, self.spec), name=self.name)
         self.client.subscribe_topic(self.name, self.events.put)
         pending = deque(todo.items())
@@ -171,7 +173,9 @@ class ClusterBatch:
 
     def _submit(self, attempt: Attempt) -> None:
         payload: bytes | str = (
-            str(attempt.folder.resolve()) if self.shared_fs else pack_folder(attempt.folder)
+            str(attempt.folder.resolve())
+            if self.shared_fs
+            else zip_submission(attempt.folder, attempt.student)
         )
         restrictions: dict = {}
         if self.gpu and self._needs_gpu(attempt.folder):
@@ -294,6 +298,17 @@ class ClusterBatch:
                 self.client.cancel([future])
 
 
+def zip_submission(folder: Path, student: str) -> bytes:
+    """The folder's files under one top-level directory named for the student: it unpacks
+    (`unit.unpack_archive`) to the same tree as the folder, whatever the folder holds."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                archive.write(path, f"{student}/{path.relative_to(folder).as_posix()}")
+    return buffer.getvalue()
+
+
 def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
@@ -310,9 +325,3 @@ def _is_default_checks(options: GradeOptions) -> bool:
         return options.checks_dir.resolve() == default_checks_dir().resolve()
     except FileNotFoundError:
         return False
-
-
-def _with_threads(options: GradeOptions, threads: int) -> GradeOptions:
-    from dataclasses import replace
-
-    return replace(options, threads=threads)

