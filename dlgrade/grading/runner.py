@@ -138,7 +138,9 @@ class GradingJob:
         self.log_path = self.work_dir / LOG_NAME
         command = unit_command(options, student, submission.resolve(), self.work_dir)
         self.started = time.monotonic()
-        with self.log_path.open("wb") as log:
+        self.log_path.write_bytes(b"")
+        # Appending: the unit redirects its own output to the same file.
+        with self.log_path.open("ab") as log:
             # A new session makes the child a process-group leader: killing the
             # group on timeout also ends the notebook kernels it started.
             self.process = subprocess.Popen(

@@ -190,7 +190,8 @@ def _fork_child(request: dict, channel: int) -> int:
         work_dir = Path(request["work_dir"])
         work_dir.mkdir(parents=True, exist_ok=True)
         null = os.open(os.devnull, os.O_RDWR)
-        log = os.open(work_dir / LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND  # shared with the unit's own
+        log = os.open(work_dir / LOG_NAME, flags, 0o644)
         os.dup2(null, 0)
         os.dup2(log, 1)
         os.dup2(log, 2)
