@@ -111,7 +111,8 @@ def pytest_sessionfinish(session, exitstatus):
         "quick": bool(config.getoption("--quick")),
     }
     record["results"][0]["details"] = {"started": config._standin_start, "ended": time.time(),
-                                       "problems": config.getoption("--problems")}
+                                       "problems": config.getoption("--problems"),
+                                       "threads": os.environ.get("OMP_NUM_THREADS")}
     Path(target).write_text(json.dumps(record))
 """
 

@@ -23,6 +23,7 @@ from batch_standin import write_standin_checks, write_submission
 
 from dlgrade.cli import main
 from dlgrade.grading.batch import find_submissions
+from dlgrade.grading.runner import available_cores
 from dlgrade.records import GradeRecord
 
 distributed = pytest.importorskip("distributed", reason="distributed is a dependency of dlgrade")
@@ -223,6 +224,8 @@ def test_a_worker_killed_while_grading_costs_no_student_their_record(dask_cluste
     assert alice.status == "graded" and alice.total == 30.0, alice.observations
     assert "was lost while grading this student" in _worker_note(alice)
     assert records["bob"].total == 18.0 and records["carol"].total == 30.0
+    # One student per one-thread worker: all the cores, not the nanny's OMP_NUM_THREADS=1.
+    assert records["bob"].results[0].details["threads"] == str(available_cores())
     mallory = records["mallory"]
     assert mallory.status == "error"
     assert "lost twice" in mallory.observations[0].message, mallory.observations

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from dlgrade.data import data_dir
 from dlgrade.grading.runner import available_cores, default_checks_dir, launch_environment
 from dlgrade.grading.unit import (
     LOG_NAME,
+    THREAD_VARIABLES,
     GradeOptions,
     UnitResult,
     error_record,
@@ -92,6 +94,22 @@ def worker_options(spec: dict, nthreads: int) -> GradeOptions:
         raise WorkerUnfit(f"the checks folder {checks} does not exist on this machine")
     threads = options.threads or max(1, available_cores() // max(1, nthreads))
     return replace(options, checks_dir=checks, python=sys.executable, threads=threads)
+
+
+def release_dask_thread_caps() -> None:
+    """Forget the one-thread caps a Dask nanny puts in its worker's environment.
+
+    Nannies set OMP_NUM_THREADS=1 (and MKL, OpenBLAS) for the worker's own
+    numpy; our students run in processes of their own with the batch's thread
+    budget (cores // students at once), which the environment would override.
+    A value the operator chose (anything but Dask's default) is kept.
+    """
+    import dask
+
+    defaults = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
+    for name in THREAD_VARIABLES:
+        if name in defaults and os.environ.get(name) == str(defaults[name]):
+            del os.environ[name]
 
 
 async def fetch_datasets() -> None:
@@ -211,6 +229,7 @@ class GradingPlugin(WorkerPlugin):
 
     async def _prepare(self, worker: object) -> None:
         try:
+            release_dask_thread_caps()
             options = worker_options(self.spec, getattr(worker.state, "nthreads", 1))
             self._zygote = WorkerZygote(options)
             cached = all((data_dir() / f"{name}.npz").is_file() for name in DATASETS)
