@@ -5,8 +5,8 @@ and `--results-json` (plus the other grading options) and writes a
 `GradeRecord` JSON, exactly like the harness's plugin. What it "finds" is
 scripted by `plan.json` in each submission folder: a score, a sleep (standing
 in for student compute), a crash or a hang; for the cluster tests, a marker
-file written when grading starts, or the Dask worker killed from within. Not collected by pytest (no
-`test_` prefix); test modules import it.
+file written when grading starts, or the Dask worker killed from within. Not
+collected by pytest (no `test_` prefix); test modules import it.
 """
 
 from __future__ import annotations

@@ -46,10 +46,10 @@ class LocalDask:
     def worker_pids(self) -> dict[str, int]:
         return self.client.run(os.getpid)
 
-    def start_worker(self, name: str, **env: str) -> subprocess.Popen:
+    def start_worker(self, name: str, *options: str, **env: str) -> subprocess.Popen:
         log = (self.folder / f"{name}.log").open("wb")
         command = [*dask_cli(), "worker", self.address, "--nthreads", "1", "--name", name]
-        command += ["--local-directory", str(self.folder / name)]
+        command += ["--local-directory", str(self.folder / name), *options]
         worker = subprocess.Popen(
             command,
             stdout=log,
@@ -97,7 +97,9 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory, cache: Path) -> Itera
             time.sleep(0.2)
         cluster.address = json.loads(scheduler_file.read_text())["address"]
         cluster.start_worker("w1")
-        cluster.start_worker("w2")
+        # Offers the resource a GPU machine's worker offers (there is no GPU here: the
+        # tests check where students go, not CUDA).
+        cluster.start_worker("w2", "--resources", "GPU=1")
         cluster.client = distributed.Client(cluster.address, timeout=60)
         cluster.client.wait_for_workers(2, timeout=START_TIMEOUT_S)
         yield cluster
@@ -249,7 +251,7 @@ def test_a_worker_without_datasets_is_named_and_its_students_graded_elsewhere(
             write_submission(root, name, score=1.0, sleep=2.0)
         command = [sys.executable, "-m", "dlgrade", "grade", str(root), "--out", str(out)]
         command += ["--checks", str(checks), "--scheduler", dask_cluster.address]
-        command += ["--no-progress", "--no-similarity"]
+        command += ["--shared-fs", "--no-progress", "--no-similarity"]  # paths, not zips
         run = subprocess.run(
             command, env=dask_cluster.env, capture_output=True, text=True, timeout=900
         )
@@ -268,6 +270,37 @@ def test_a_worker_without_datasets_is_named_and_its_students_graded_elsewhere(
         assert not any(unfit_address in _worker_note(r) for r in records.values())
     finally:
         stop(unfit)
+
+
+def test_p4_students_go_to_the_gpu_worker_and_a_hang_is_stopped_at_the_timeout(
+    dask_cluster, tmp_path
+):
+    checks = write_standin_checks(tmp_path / "standin" / "checks")
+    root, out = tmp_path / "class", tmp_path / "out"
+    p4 = (EXAMPLES / "fall2023-full-marks" / "hw1p4.ipynb").read_bytes()
+    for name in ("p4-ann", "p4-ben"):
+        write_submission(root, name, score=1.0, sleep=1.0)
+        (root / name / "hw1p4.ipynb").write_bytes(p4)  # what makes a hand-in hold P4
+    write_submission(root, "hung", hang=True)
+    command = [sys.executable, "-m", "dlgrade", "grade", str(root), "--out", str(out)]
+    command += ["--checks", str(checks), "--scheduler", dask_cluster.address]
+    command += ["--timeout", "15", "--no-progress", "--no-similarity"]
+    run = subprocess.run(command, env=dask_cluster.env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+    records = _records(out)
+    gpu_worker = next(a for a, name in _workers(dask_cluster).items() if name == "w2")
+    for name in ("p4-ann", "p4-ben"):
+        assert records[name].total == 30.0
+        assert f"worker {gpu_worker} (name w2" in _worker_note(records[name])
+    hung = records["hung"]
+    assert hung.status == "error"
+    assert "exceeded the 15 s limit" in hung.observations[0].message
+    assert "grading.log next to this report" in hung.observations[0].message
+    assert (out / "hung" / "grading.log").is_file()
+    # Rerunning resumes: everyone has a record, nothing goes to the cluster again.
+    again = subprocess.run(command, env=dask_cluster.env, capture_output=True, text=True)
+    assert again.returncode == 0 and "3 already graded" in again.stdout, again.stdout
 
 
 def _workers(cluster: LocalDask) -> dict[str, str]:
