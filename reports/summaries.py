@@ -161,3 +161,24 @@ def timing_frame(records: Sequence[GradeRecord]) -> pd.DataFrame:
         columns=["student", "duration_s", "student_compute_s", "overhead_s"],
     )
     return frame.sort_values("duration_s", ascending=False, ignore_index=True)
+
+
+# Left out of the score a self-check is judged by (`dlgrade check --fail-under`):
+# awaiting a TA, not graded by the grader's choice, broken by the harness. None
+# of them says anything about the student's work.
+NOT_JUDGED = frozenset({"manual", "skipped", "error"})
+
+
+def judged_totals(record: GradeRecord) -> tuple[float, float]:
+    """(points, max points) over the parts this run judged."""
+    judged = [r for r in record.results if r.status not in NOT_JUDGED]
+    return (
+        round(sum(r.points for r in judged), 4),
+        round(sum(r.max_points for r in judged), 4),
+    )
+
+
+def judged_percent(record: GradeRecord) -> float | None:
+    """Percentage of the judged parts' points; None when nothing was judged."""
+    points, maximum = judged_totals(record)
+    return round(100 * points / maximum, 1) if maximum else None
