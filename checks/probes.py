@@ -7,13 +7,14 @@ regrade asks the same questions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 
 import numpy as np
 
 from dlgrade.data import load
-from dlgrade.engine import Probe
+from dlgrade.engine import Probe, Watch
 from reference import numpy_backprop
 
 # Test-set images used as fixed P5 samples. The grader's init misclassifies all
@@ -92,3 +93,5 @@ def _state_inputs(params: numpy_backprop.Params) -> dict[str, np.ndarray]:
 
 
 PROBES_BY_PROBLEM = {"p3": p3_probes, "p4": p4_probes, "p5": p5_probes}
+# Watches (dlgrade.engine.Watch) each problem runs after every cell: its value history.
+WATCHES_BY_PROBLEM: dict[str, Callable[[], list[Watch]]] = {}
