@@ -44,8 +44,15 @@ class Pool:
     run: NotebookRun | None = None
 
     def ranked(self, key: str, dataset: relu_fit.DataPoints) -> list[Fit]:
+        """Every reading of every candidate, best first; on a tie, whole vectors first."""
         found = fits(self.vectors.get(key, []), dataset) + fits(self.pieces, dataset, (STANDARD,))
         return sorted(found, key=lambda fit: fit.miss)
+
+    def closest(self, key: str, dataset: relu_fit.DataPoints) -> Fit:
+        """The candidate to show when nothing fits: a whole vector when there is one
+        (pieces combined at random from unrelated 4-vectors explain nothing)."""
+        vectors = fits(self.vectors.get(key, []), dataset)
+        return vectors[0] if vectors else self.ranked(key, dataset)[0]
 
 
 @pytest.fixture(scope="session")
@@ -134,14 +141,17 @@ def judge_fit(part: str, pool: Pool, record) -> None:
     if not ranked:
         raise CheckFailed(_not_found(dataset, pool))
     best = ranked[0]
-    record.add("found", f"{best.describe()}: largest miss on {dataset.name} = {best.miss:.2g}")
     if best.miss <= TOLERANCE:
+        record.add("found", f"{best.describe()}: largest miss on {dataset.name} = {best.miss:.2g}")
         return
     if dataset is relu_fit.DATASET_2:
         misread = [f for f in pool.ranked(key, relu_fit.DATASET_2_MISREAD) if f.miss <= TOLERANCE]
         if misread:
+            record.add("found", f"{misread[0].describe()} fits the misread dataset 2")
             raise CheckFailed(_misread_message(misread[0]))
-    raise CheckFailed(_miss_message(dataset, best, pool.origin))
+    closest = pool.closest(key, dataset)
+    record.add("found", f"closest: {closest.describe()}, largest miss {closest.miss:.2g}")
+    raise CheckFailed(_miss_message(dataset, closest, pool.origin))
 
 
 def _not_found(dataset: relu_fit.DataPoints, pool: Pool) -> str:
