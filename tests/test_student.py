@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +26,7 @@ import torch
 from nbclient import NotebookClient
 
 import dlgrade.student as grader
+from dlgrade.autograder.build import harness_paths
 from dlgrade.data import provision
 from dlgrade.engine.sandbox import SHIM_DIR
 from dlgrade.student.live import FIGURES_SKIP, preserved
@@ -206,3 +210,41 @@ def test_preserved_puts_back_names_contents_random_states_and_modes():
     assert generator.random() == expected_draw
     assert model.training
     assert random.getstate() == state[0] and np.array_equal(np.random.get_state()[1], state[1][1])
+
+
+@pytest.mark.slow
+def test_works_from_an_installed_wheel_without_the_repository(tmp_path, cache):
+    """`pip install dlgrade-*.whl` offline (--no-index), then check from plain Python."""
+    wheels, target, work = tmp_path / "wheels", tmp_path / "site", tmp_path / "work"
+    source = tmp_path / "source"  # a copy: building in place would leave build/ in the checkout
+    for relative in harness_paths(REPO):
+        (source / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / relative, source / relative)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    build = [*pip, "wheel", str(source), "--no-deps", "--no-build-isolation", "--no-index"]
+    subprocess.run([*build, "-w", str(wheels)], check=True, timeout=600, cwd=tmp_path)
+    (wheel,) = wheels.glob("dlgrade-*.whl")
+    install = [*pip, "install", "--no-deps", "--no-index", "--target", str(target), str(wheel)]
+    subprocess.run(install, check=True, timeout=300)
+    work.mkdir()
+    script = (
+        "import nbformat, dlgrade.student as grader, checks\n"
+        f"assert checks.__file__.startswith({str(target)!r}), checks.__file__\n"
+        f"nb = nbformat.read({str(EXAMPLES / 'fall2023-misread-dataset2' / 'HW1P3.ipynb')!r}, 4)\n"
+        "ns = {}\n"
+        "for cell in nb.cells:\n"
+        "    if cell.cell_type == 'code':\n"
+        "        exec(cell.source, ns)\n"
+        "grader.check('3a-2', namespace=ns, assignment='fall2023')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(target), DLGRADE_DATA=str(cache))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "3a-2" in done.stdout and "0/4" in done.stdout and "slope is 0.5" in done.stdout

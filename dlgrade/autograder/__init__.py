@@ -2,7 +2,7 @@
 
 The zip holds Gradescope's two required files, `setup.sh` and
 `run_autograder`, beside `autograder.toml` (what to grade) and `harness/`, a
-copy of this project's source (dlgrade, checks, reference, reports). See
-docs/gradescope.md for the layout Gradescope gives it and how to test a zip
-without Gradescope.
+copy of this project's source (dlgrade, checks, reference, reports). The
+README ("A Gradescope autograder") says how to try a zip without Gradescope;
+tests/test_autograder.py does it.
 """
