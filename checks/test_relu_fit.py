@@ -44,9 +44,10 @@ class Pool:
     run: NotebookRun | None = None
 
     def ranked(self, key: str, dataset: relu_fit.DataPoints) -> list[Fit]:
-        """Every reading of every candidate, best first; on a tie, whole vectors first."""
+        """Every reading of every candidate, best first. Among fits within the tolerance,
+        a variable of the student's beats IPython's output history (`Out[4]`)."""
         found = fits(self.vectors.get(key, []), dataset) + fits(self.pieces, dataset, (STANDARD,))
-        return sorted(found, key=lambda fit: fit.miss)
+        return sorted(found, key=lambda f: (f.miss > TOLERANCE, _is_output(f), f.miss))
 
     def closest(self, key: str, dataset: relu_fit.DataPoints) -> Fit:
         """The candidate to show when nothing fits: a whole vector when there is one
@@ -113,6 +114,10 @@ def from_history(kept: Sequence[Kept]) -> tuple[list[Candidate], list[Candidate]
     return vectors, pieces
 
 
+def _is_output(fit: Fit) -> bool:
+    return fit.candidate.where.startswith("`Out[")
+
+
 def _entry(value: object) -> tuple[str, str, np.ndarray] | None:
     if not isinstance(value, dict):
         return None
@@ -154,12 +159,17 @@ def judge_fit(part: str, pool: Pool, record) -> None:
     raise CheckFailed(_miss_message(dataset, closest, pool.origin))
 
 
+ANSWERS_HINT = (
+    "If your fitted weights are only printed, give them in answers.toml: [3a] "
+    "dataset1 = [13 numbers], dataset2 = [13 numbers] (order W_H1..4, b_H1..4, W_O1..4, b_O; "
+    "see docs/answers.md)"
+)
+
+
 def _not_found(dataset: relu_fit.DataPoints, pool: Pool) -> str:
     message = (
         f"no parameter set for {dataset.name} was found in {pool.origin} (looked for {LOOKED_FOR}, "
-        "in any parameter order). If your fitted weights are only printed, give them in "
-        "answers.toml: [3a] dataset1 = [13 numbers], dataset2 = [13 numbers] "
-        "(order W_H1..4, b_H1..4, W_O1..4, b_O; see docs/answers.md)"
+        f"in any parameter order). {ANSWERS_HINT}"
     )
     failed = [p for p in (cell_problem(c) for c in pool.run.cells) if p] if pool.run else []
     if failed:
@@ -170,12 +180,13 @@ def _not_found(dataset: relu_fit.DataPoints, pool: Pool) -> str:
 def _miss_message(dataset: relu_fit.DataPoints, fit: Fit, origin: str) -> str:
     residuals = relu_fit.residuals(fit.theta, dataset)
     worst = int(np.argmax(np.abs(residuals)))
-    return (
+    message = (
         f"no parameter set in {origin} fits {dataset.name}. The closest, {fit.describe()}, "
         f"gives {dataset.y[worst] + residuals[worst]:.6g} at x = {dataset.x[worst]:g} where the "
         f"data say {dataset.y[worst]:g} (largest miss {abs(residuals[worst]):.3g}; "
         f"allowed {TOLERANCE:g})"
     )
+    return message if origin == "answers.toml" else f"{message}. {ANSWERS_HINT}"
 
 
 def _misread_message(fit: Fit) -> str:
