@@ -2,8 +2,13 @@
 
 A notebook may hold several problems; it runs once with the union of their
 probes. Checks ask for a problem and get its `ProblemRun`: the engine's
-`NotebookRun`, or the one reason there is none (no notebook, unreadable file),
-which every check of that problem then reports as its skip or failure.
+`NotebookRun`, or the one reason there is none and the status that reason
+earns (no notebook: failed; an unreadable file: malformed; tampering with
+the kernel: interfered), which every check of that problem reports.
+
+When a run exists but a probe came back empty because the kernel stopped
+(died, was killed at a time limit, was tampered with), `require_probe` turns
+that into the same kind of verdict, naming the cell where it happened.
 """
 
 from __future__ import annotations
@@ -12,11 +17,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade.engine import NotebookRun, Probe, SandboxConfig, SourceFile, Submission, run_notebook
-from dlgrade.records import Observation
+from checks.scoring import prerequisite_failed
+from dlgrade.engine import (
+    NotebookRun,
+    Probe,
+    ProbeResult,
+    SandboxConfig,
+    SourceFile,
+    Submission,
+    run_notebook,
+)
+from dlgrade.engine.notebooks import MalformedSource, load_notebook
+from dlgrade.records import FailedCell, Observation, ObservationKind, PartStatus
 
 # Reference modules (manifest `problem`) whose checks read a notebook, by engine problem id.
 NOTEBOOK_PROBLEMS = {"relu_fit": "p3", "fashion_mlp": "p4", "numpy_backprop": "p5"}
+INTERFERED = "the notebook interfered with the grader's kernel messages"
+# Why a kernel stopped early, as the part status it earns (SPEC section 1).
+STOP_STATUS = {
+    ObservationKind.KERNEL_DIED: PartStatus.FAILED,
+    ObservationKind.TIMEOUT: PartStatus.TIMEOUT,
+    ObservationKind.INTERFERED: PartStatus.INTERFERED,
+    ObservationKind.MALFORMED: PartStatus.MALFORMED,
+}
+FIRST_LINE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -24,6 +48,7 @@ class ProblemRun:
     problem: str
     run: NotebookRun | None
     reason: str = ""  # why there is no run
+    status: PartStatus = PartStatus.FAILED  # what `reason` earns every part of the problem
 
     @property
     def source_name(self) -> str:
@@ -49,11 +74,17 @@ class NotebookRuns:
     def get(self, problem: str) -> ProblemRun:
         sources = [s for s in self.submission.for_problem(problem) if s.status == "ok"]
         if not sources:
-            return ProblemRun(problem, None, self._missing_reason(problem))
+            return self._without_source(problem)
         source = sources[0]
         if source.path not in self._runs:
             self._runs[source.path] = self._execute(source)
-        return ProblemRun(problem, self._runs[source.path])
+        run = self._runs[source.path]
+        if run.status == "interfered":
+            # Nothing a tampered kernel reported can be trusted, even before the tampering.
+            return ProblemRun(problem, None, interference(run), PartStatus.INTERFERED)
+        if run.status == "malformed":
+            return ProblemRun(problem, None, malformed(run.source), PartStatus.MALFORMED)
+        return ProblemRun(problem, run)
 
     def _execute(self, source: SourceFile) -> NotebookRun:
         probes = [p for pid in source.problem_ids if pid in self.probes for p in self.probes[pid]()]
@@ -66,14 +97,113 @@ class NotebookRuns:
     def runs(self) -> list[NotebookRun]:
         return list(self._runs.values())
 
-    def _missing_reason(self, problem: str) -> str:
+    def failed_cells(self) -> list[FailedCell]:
+        """Every code cell that raised or timed out, in every notebook run so far."""
+        return [cell for run in self.runs for cell in failed_cells(run)]
+
+    def _without_source(self, problem: str) -> ProblemRun:
+        """No readable notebook holds `problem`: malformed if an unreadable file may, else failed."""
         broken = [s for s in self.submission.sources if s.status == "malformed"]
+        # An unreadable file tagged for this problem, or one whose text gave no tags at all.
+        suspects = [s for s in broken if problem in s.problem_ids or not s.problem_ids]
+        for source in suspects:
+            self.observe(
+                Observation(source.path.name, ObservationKind.MALFORMED, str(source.error))
+            )
+        if suspects:
+            reason = "; ".join(malformed(s) for s in suspects)
+            return ProblemRun(problem, None, reason, PartStatus.MALFORMED)
         found = ", ".join(s.path.name for s in self.submission.sources) or "no notebooks"
         reason = f"no notebook for problem {problem[1:]} was found (the folder has: {found})"
-        if broken:
-            details = "; ".join(f"{s.path.name}: {s.error}" for s in broken)
-            reason += f"; unreadable: {details}"
-        return reason
+        return ProblemRun(problem, None, reason, PartStatus.FAILED)
+
+
+def malformed(source: SourceFile) -> str:
+    return f"malformed notebook: {source.error or source.path.name + ' could not be read'}"
+
+
+def interference(run: NotebookRun) -> str:
+    """'the notebook interfered with the grader's kernel messages (cell 3: `...`)'."""
+    cell = next((c for c in run.cells if c.error_name == "KernelInterference"), None)
+    where = f" in cell {cell_label(run, cell.index)}" if cell else ""
+    return f"{INTERFERED}{where}; nothing its kernel reported can be trusted"
+
+
+def require_probe(run: NotebookRun, result: ProbeResult, what: str) -> None:
+    """End the check when probe `result` has nothing because the kernel stopped.
+
+    A kernel that died because of the student's code is `failed`, one stopped
+    at a time limit `timeout`, tampering `interfered`; the message names what
+    happened and the cell. Returns when the kernel did not stop for it.
+    """
+    if result.stopped_by is None or result.values:
+        return
+    status = STOP_STATUS.get(result.stopped_by, PartStatus.FAILED)
+    stop = stop_description(run, result)
+    prerequisite_failed(f"{stop}, so the grader could not reach {what}", status)
+
+
+def stop_description(run: NotebookRun, result: ProbeResult) -> str:
+    """'the kernel died during cell 4 (`os._exit(1)`); later cells were not run'."""
+    kind = result.stopped_by
+    if kind == ObservationKind.KERNEL_DIED:
+        cell = next((c for c in run.cells if c.error_name == "KernelDied"), None)
+        where = (
+            f"during cell {cell_label(run, cell.index)}"
+            if cell
+            else "while the grader called the notebook's code"
+        )
+        return f"the kernel died {where}; later cells were not run"
+    if kind == ObservationKind.TIMEOUT:
+        cell = next((c for c in reversed(run.cells) if c.status == "timeout"), None)
+        # A probe that never started was cut off with the notebook; one that did ran
+        # the notebook's code past the limit itself (its error says so).
+        if cell is None or not (result.error or "").startswith("not run"):
+            return f"the notebook's code ran past its time limit ({result.error})"
+        label = cell_label(run, cell.index)
+        return f"the notebook ran past its time limit at cell {label} and was stopped"
+    if kind == ObservationKind.INTERFERED:
+        return interference(run)
+    return malformed(run.source)
+
+
+def cell_label(run: NotebookRun, index: int) -> str:
+    """'4 (`model = Net()`)': the 1-based cell number and its first line."""
+    line = first_lines(run).get(index, "")
+    return f"{index + 1} (`{line}`)" if line else str(index + 1)
+
+
+def first_lines(run: NotebookRun) -> dict[int, str]:
+    """Cell index -> its first non-empty source line, shortened; {} if the file is unreadable now."""
+    try:
+        cells = load_notebook(run.source.path).cells
+    except (MalformedSource, OSError):
+        return {}
+    lines = {}
+    for index, cell in enumerate(cells):
+        line = next((text.strip() for text in cell.source.splitlines() if text.strip()), "")
+        cut = len(line) > FIRST_LINE_CHARS
+        lines[index] = line[: FIRST_LINE_CHARS - 1] + "…" if cut else line
+    return lines
+
+
+def failed_cells(run: NotebookRun) -> list[FailedCell]:
+    """The run's code cells that raised or timed out, for the report's "cells that failed"."""
+    bad = [c for c in run.cells if c.status in ("error", "timeout")]
+    if not bad:
+        return []
+    lines = first_lines(run)
+    return [
+        FailedCell(
+            source=run.source.path.name,
+            cell=c.index + 1,
+            first_line=lines.get(c.index, ""),
+            error=f"{c.error_name or c.status}: {(c.error_value or '').strip()}".partition("\n")[0][
+                :300
+            ],
+        )
+        for c in bad
+    ]
 
 
 def sandbox_config(quick: bool) -> SandboxConfig:

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from checks.answers.errors import AnswerError
-from checks.scoring import CheckFailed, skip_prerequisite
+from checks.notebook_runs import require_probe
+from checks.scoring import CheckFailed, prerequisite_failed
 from reference import relu_fit
 
 TOLERANCE = 1e-4
@@ -37,10 +38,15 @@ def p3_candidates(answers, notebooks) -> tuple[dict[str, dict[str, np.ndarray]],
             return found, "answers.toml"
     problem = notebooks.get("p3")
     if problem.run is None:
-        skip_prerequisite(f"no [3a] parameters in answers.toml and {problem.reason}")
+        prerequisite_failed(
+            f"no [3a] parameters in answers.toml and {problem.reason}", problem.status
+        )
     result = problem.run.probe("p3_params")
     if result.error:
-        skip_prerequisite(f"could not read the parameters of {problem.source_name}: {result.error}")
+        require_probe(problem.run, result, "the parameters")
+        prerequisite_failed(
+            f"could not read the parameters of {problem.source_name}: {result.error}"
+        )
     vectors = {
         key.removeprefix("theta_"): np.asarray(value, dtype=float).reshape(-1)
         for key, value in result.values.items()
