@@ -28,11 +28,16 @@ from dlgrade.engine import (
     run_notebook,
 )
 from dlgrade.engine.notebooks import MalformedSource, load_notebook
-from dlgrade.records import FailedCell, Observation, ObservationKind, PartStatus
+from dlgrade.records import (
+    KERNEL_INTERFERENCE,
+    FailedCell,
+    Observation,
+    ObservationKind,
+    PartStatus,
+)
 
 # Reference modules (manifest `problem`) whose checks read a notebook, by engine problem id.
 NOTEBOOK_PROBLEMS = {"relu_fit": "p3", "fashion_mlp": "p4", "numpy_backprop": "p5"}
-INTERFERED = "the notebook interfered with the grader's kernel messages"
 # Why a kernel stopped early, as the part status it earns (SPEC section 1).
 STOP_STATUS = {
     ObservationKind.KERNEL_DIED: PartStatus.FAILED,
@@ -123,10 +128,10 @@ def malformed(source: SourceFile) -> str:
 
 
 def interference(run: NotebookRun) -> str:
-    """'the notebook interfered with the grader's kernel messages (cell 3: `...`)'."""
+    """'the notebook interfered with the grader's kernel messages in cell 3 (`...`); ...'."""
     cell = next((c for c in run.cells if c.error_name == "KernelInterference"), None)
     where = f" in cell {cell_label(run, cell.index)}" if cell else ""
-    return f"{INTERFERED}{where}; nothing its kernel reported can be trusted"
+    return f"{KERNEL_INTERFERENCE}{where}; nothing its kernel reported can be trusted"
 
 
 def require_probe(run: NotebookRun, result: ProbeResult, what: str) -> None:

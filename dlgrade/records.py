@@ -130,6 +130,8 @@ ENGINE_KINDS = KERNEL_REPORTS | {
     ObservationKind.INTERFERED,
 }
 
+# The finding when a notebook tampers with the kernel's messages (engine and checks say it alike).
+KERNEL_INTERFERENCE = "the notebook interfered with the grader's kernel messages"
 # Everything a harness error's message and flag tell a TA to do.
 PLEASE_REPORT = "this is a bug in dlgrade, not the student's mistake: please report it"
 

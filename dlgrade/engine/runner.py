@@ -40,6 +40,7 @@ from dlgrade.engine.workspace import (
     give_to,
     link_data,
 )
+from dlgrade.records import KERNEL_INTERFERENCE as INTERFERED
 from dlgrade.records import KERNEL_REPORTS, Observation, ObservationKind
 
 MAX_REPORT_BYTES = 1 << 20
@@ -51,7 +52,6 @@ _ERROR_NOTES = {
         "could not start more processes (cap {max_processes})",
     ),
 }
-INTERFERED = "the notebook interfered with the grader's kernel messages"
 
 
 def run_notebook(
