@@ -32,11 +32,6 @@ class PartStatus(StrEnum):
     MANUAL = "manual"  # awaiting a TA's review
     ERROR = "error"  # the harness itself failed: please report; left out of class means
 
-    @property
-    def students_doing(self) -> bool:
-        """Points lost because of the student's work or files."""
-        return self in STUDENT_FAULTS
-
 
 # The student's fault, 0 points: the four ways a part is lost without a harness bug.
 STUDENT_FAULTS = frozenset(
