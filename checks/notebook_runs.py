@@ -1,10 +1,12 @@
 """Run each notebook of a submission once per grading session, with every probe it needs.
 
 A notebook may hold several problems; it runs once with the union of their
-probes. Checks ask for a problem and get its `ProblemRun`: the engine's
-`NotebookRun`, or the one reason there is none and the status that reason
-earns (no notebook: failed; an unreadable file: malformed; tampering with
-the kernel: interfered), which every check of that problem reports.
+probes and watches. Checks ask for a problem and get its `ProblemRun`: the
+engine's `NotebookRun`, or the one reason there is none and the status that
+reason earns (no notebook: failed; an unreadable file: malformed; tampering
+with the kernel: interfered), which every check of that problem reports.
+When two files hold one problem, `checks.sources.choose` picks the more
+complete one and says why.
 
 When a run exists but a probe came back empty because the kernel stopped
 (died, was killed at a time limit, was tampered with), `require_probe` turns
@@ -14,10 +16,11 @@ that into the same kind of verdict, naming the cell where it happened.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from checks.scoring import prerequisite_failed
+from checks.sources import Choice, choose
 from dlgrade.engine import (
     NotebookRun,
     Probe,
@@ -27,7 +30,9 @@ from dlgrade.engine import (
     Submission,
     run_notebook,
 )
-from dlgrade.engine.notebooks import MalformedSource, load_notebook
+from dlgrade.engine.budgets import budgets
+from dlgrade.engine.cells import describe_cell
+from dlgrade.engine.records import Watch
 from dlgrade.records import (
     KERNEL_INTERFERENCE,
     FailedCell,
@@ -45,7 +50,6 @@ STOP_STATUS = {
     ObservationKind.INTERFERED: PartStatus.INTERFERED,
     ObservationKind.MALFORMED: PartStatus.MALFORMED,
 }
-FIRST_LINE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class ProblemRun:
     run: NotebookRun | None
     reason: str = ""  # why there is no run
     status: PartStatus = PartStatus.FAILED  # what `reason` earns every part of the problem
+    note: str = ""  # which file was graded when several held the problem, and why
 
     @property
     def source_name(self) -> str:
@@ -69,31 +74,53 @@ class NotebookRuns:
         config: SandboxConfig,
         probes: dict[str, Callable[[], list[Probe]]],
         observe: Callable[[Observation], None],
+        watches: dict[str, Callable[[], list[Watch]]] | None = None,
     ) -> None:
         self.submission = submission
         self.config = config
         self.probes = probes
+        self.watches = watches or {}
         self.observe = observe
         self._runs: dict[Path, NotebookRun] = {}
 
-    def get(self, problem: str) -> ProblemRun:
+    def choice(self, problem: str) -> Choice | None:
+        """The file that will be graded for `problem` (None when no readable file holds it)."""
         sources = [s for s in self.submission.for_problem(problem) if s.status == "ok"]
-        if not sources:
+        return choose(problem, sources) if sources else None
+
+    def get(self, problem: str) -> ProblemRun:
+        choice = self.choice(problem)
+        if choice is None:
             return self._without_source(problem)
-        source = sources[0]
+        source = choice.chosen
         if source.path not in self._runs:
+            if choice.note:
+                kind = ObservationKind.SOURCE_CHOSEN
+                self.observe(Observation(source.path.name, kind, choice.note))
             self._runs[source.path] = self._execute(source)
         run = self._runs[source.path]
         if run.status == "interfered":
             # Nothing a tampered kernel reported can be trusted, even before the tampering.
-            return ProblemRun(problem, None, interference(run), PartStatus.INTERFERED)
+            reason = interference(run)
+            return ProblemRun(problem, None, reason, PartStatus.INTERFERED, choice.note)
         if run.status == "malformed":
-            return ProblemRun(problem, None, malformed(run.source), PartStatus.MALFORMED)
-        return ProblemRun(problem, run)
+            reason = malformed(run.source)
+            return ProblemRun(problem, None, reason, PartStatus.MALFORMED, choice.note)
+        return ProblemRun(problem, run, note=choice.note)
 
     def _execute(self, source: SourceFile) -> NotebookRun:
-        probes = [p for pid in source.problem_ids if pid in self.probes for p in self.probes[pid]()]
-        run = run_notebook(source, probes, self.config, workdir_from=self.submission.path)
+        probes = [
+            replace(p, problem=pid)
+            for pid in source.problem_ids
+            if pid in self.probes
+            for p in self.probes[pid]()
+        ]
+        watches = [
+            w for pid in source.problem_ids if pid in self.watches for w in self.watches[pid]()
+        ]
+        run = run_notebook(
+            source, probes, self.config, workdir_from=self.submission.path, watches=watches
+        )
         for observation in run.observations:
             self.observe(observation)
         return run
@@ -130,7 +157,7 @@ def malformed(source: SourceFile) -> str:
 def interference(run: NotebookRun) -> str:
     """'the notebook interfered with the grader's kernel messages in cell 3 (`...`); ...'."""
     cell = next((c for c in run.cells if c.error_name == "KernelInterference"), None)
-    where = f" in cell {cell_label(run, cell.index)}" if cell else ""
+    where = f" in {describe_cell(cell)}" if cell else ""
     return f"{KERNEL_INTERFERENCE}{where}; nothing its kernel reported can be trusted"
 
 
@@ -153,11 +180,7 @@ def stop_description(run: NotebookRun, result: ProbeResult) -> str:
     kind = result.stopped_by
     if kind == ObservationKind.KERNEL_DIED:
         cell = next((c for c in run.cells if c.error_name == "KernelDied"), None)
-        where = (
-            f"during cell {cell_label(run, cell.index)}"
-            if cell
-            else "while the grader called the notebook's code"
-        )
+        where = f"during {describe_cell(cell)}" if cell else "while the grader called its code"
         return f"the kernel died {where}; later cells were not run"
     if kind == ObservationKind.TIMEOUT:
         cell = next((c for c in reversed(run.cells) if c.status == "timeout"), None)
@@ -165,52 +188,36 @@ def stop_description(run: NotebookRun, result: ProbeResult) -> str:
         # the notebook's code past the limit itself (its error says so).
         if cell is None or not (result.error or "").startswith("not run"):
             return f"the notebook's code ran past its time limit ({result.error})"
-        label = cell_label(run, cell.index)
-        return f"the notebook ran past its time limit at cell {label} and was stopped"
+        return f"the notebook ran past its time limit at {describe_cell(cell)} and was stopped"
     if kind == ObservationKind.INTERFERED:
         return interference(run)
     return malformed(run.source)
 
 
-def cell_label(run: NotebookRun, index: int) -> str:
-    """'4 (`model = Net()`)': the 1-based cell number and its first line."""
-    line = first_lines(run).get(index, "")
-    return f"{index + 1} (`{line}`)" if line else str(index + 1)
-
-
-def first_lines(run: NotebookRun) -> dict[int, str]:
-    """Cell index -> its first non-empty source line, shortened; {} if the file is unreadable now."""
-    try:
-        cells = load_notebook(run.source.path).cells
-    except (MalformedSource, OSError):
-        return {}
-    lines = {}
-    for index, cell in enumerate(cells):
-        line = next((text.strip() for text in cell.source.splitlines() if text.strip()), "")
-        cut = len(line) > FIRST_LINE_CHARS
-        lines[index] = line[: FIRST_LINE_CHARS - 1] + "…" if cut else line
-    return lines
-
-
 def failed_cells(run: NotebookRun) -> list[FailedCell]:
     """The run's code cells that raised or timed out, for the report's "cells that failed"."""
-    bad = [c for c in run.cells if c.status in ("error", "timeout")]
-    if not bad:
-        return []
-    lines = first_lines(run)
     return [
         FailedCell(
             source=run.source.path.name,
             cell=c.index + 1,
-            first_line=lines.get(c.index, ""),
-            error=f"{c.error_name or c.status}: {(c.error_value or '').strip()}".partition("\n")[0][
-                :300
-            ],
+            first_line=c.first_line,
+            error=_error_line(c.error_name or c.status, c.error_value or ""),
         )
-        for c in bad
+        for c in run.cells
+        if c.status in ("error", "timeout")
     ]
 
 
+def _error_line(name: str, value: str) -> str:
+    """'NameError: name 'x' is not defined': the first line, capped."""
+    first = value.strip().partition("\n")[0]
+    return f"{name}: {first}"[:300] if first else name
+
+
 def sandbox_config(quick: bool) -> SandboxConfig:
-    """The engine settings for a grading run (quick mode trains on data slices)."""
-    return SandboxConfig(quick=quick)
+    """The engine settings for a grading run: time budgets scaled to this machine
+    (dlgrade.engine.budgets); quick mode trains on data slices."""
+    limits = budgets(quick)
+    return SandboxConfig(
+        quick=quick, cell_timeout_s=limits.cell_s, notebook_timeout_s=limits.notebook_s
+    )

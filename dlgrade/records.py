@@ -57,6 +57,10 @@ class ObservationKind(StrEnum):
     ISOLATION_REDUCED = "isolation-reduced"  # no bubblewrap: reduced isolation
     MALFORMED = "malformed"  # the file could not be read as a notebook (also noted by checks)
     INTERFERED = "interfered"  # the notebook tampered with the grader's kernel messages
+    WATCH_TIMEOUT = "watch-timeout"  # reading the state after a cell took too long
+    WATCH_ERROR = "watch-error"  # a grader's watch failed (a bug: please report)
+    HISTORY_CAPPED = "history-capped"  # a watch reached its size budget; later values not kept
+    HISTORY_INVALID = "history-invalid"  # malformed value-history entries were dropped
     # The in-kernel shim (dlgrade/engine/shim), validated by the runner.
     NETWORK_BLOCKED = "network-blocked"
     CUDA_ON_CPU = "cuda-on-cpu"
@@ -64,9 +68,10 @@ class ObservationKind(StrEnum):
     DATASET_OFFLINE = "dataset-offline"
     FIGURE_RECORDER_ERROR = "figure-recorder-error"
     SHIM_ERROR = "shim-error"
-    # The checks (checks/conftest.py).
+    # The checks (checks/conftest.py, checks/notebook_runs.py).
     ANSWERS_INVALID = "answers-invalid"
     ANSWERS_WARNING = "answers-warning"
+    SOURCE_CHOSEN = "source-chosen"  # two files held one problem: which was graded and why
     # The harness around the checks (dlgrade/grading).
     GRADING_ERROR = "grading-error"  # the grading process crashed or hung
     REPORT_ERROR = "report-error"  # the student's report page could not be rendered
@@ -96,6 +101,7 @@ NOTE_KINDS = frozenset(
         ObservationKind.TENSORFLOW_STANDIN,
         ObservationKind.DATASET_OFFLINE,
         ObservationKind.ANSWERS_WARNING,
+        ObservationKind.SOURCE_CHOSEN,
     }
 )
 # What the shim inside the kernel may report; anything else it writes is dropped.
@@ -123,6 +129,10 @@ ENGINE_KINDS = KERNEL_REPORTS | {
     ObservationKind.ISOLATION_REDUCED,
     ObservationKind.MALFORMED,
     ObservationKind.INTERFERED,
+    ObservationKind.WATCH_TIMEOUT,
+    ObservationKind.WATCH_ERROR,
+    ObservationKind.HISTORY_CAPPED,
+    ObservationKind.HISTORY_INVALID,
 }
 
 # The finding when a notebook tampers with the kernel's messages (engine and checks say it alike).

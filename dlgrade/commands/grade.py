@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dlgrade.engine.budgets import budgets
 from dlgrade.grading.batch import BatchError, SimilarityOptions, grade_class, summary_lines
 from dlgrade.grading.outputs import OutputError
 from dlgrade.grading.runner import (
@@ -40,9 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=3600.0,
+        default=None,
         metavar="S",
-        help="wall-clock limit per student in seconds; 0 for none (default: %(default)g)",
+        help="wall-clock limit per student in seconds; 0 for none (default: room for three "
+        "notebooks at the per-notebook limit, which scales with this machine's speed)",
     )
     parser.add_argument("--junit", action="store_true", help="also write OUT/<student>/junit.xml")
     parser.add_argument(
@@ -104,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             assignment=args.assignment,
             quick=args.quick,
             problems=args.problems,
-            timeout_s=args.timeout or None,
+            timeout_s=student_timeout(args.timeout, args.quick),
             junit=args.junit,
         )
         outcome = grade_class(
@@ -122,6 +124,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print("\n".join(summary_lines(outcome, args.out)))
     return 0
+
+
+def student_timeout(option: float | None, quick: bool) -> float | None:
+    """The per-student limit: the option (0 = none), else enough for three notebooks
+    each at the notebook limit of dlgrade.engine.budgets, plus the grader's own work."""
+    if option is not None:
+        return option or None
+    return 3 * budgets(quick).notebook_s + 600
 
 
 def _similarity_options(args: argparse.Namespace, checks: Path) -> SimilarityOptions:
