@@ -27,7 +27,8 @@ def checks(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory, checks: Path) -> tuple[Path, Path, int]:
-    """One CLI run over a good, a partial, a crashing and a hanging submission."""
+    """One CLI run over a good, a partial, a crashing and a hanging submission (the limit
+    leaves room for a loaded machine: only the hang may reach it)."""
     root = tmp_path_factory.mktemp("class")
     write_submission(root, "alice", score=1.0, sleep=1.0)
     write_submission(root, "bob", score=0.5, sleep=1.0)
@@ -36,7 +37,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory, checks: Path) -> tuple[Path
     write_submission(root, "_template", score=1.0)  # ignored: leading underscore
     out = root.parent / (root.name + "-out")
     argv = ["grade", str(root), "--out", str(out), "--checks", str(checks), "--jobs", "2"]
-    argv += ["--timeout", "10", "--no-progress", "--problems", "p4,p5", "--junit"]
+    argv += ["--timeout", "40", "--no-progress", "--problems", "p4,p5", "--junit"]
     return root, out, main(argv)
 
 
@@ -66,7 +67,7 @@ def test_a_hang_is_stopped_at_the_timeout(graded):
     _, out, _ = graded
     dave = _grade(out, "dave")
     assert dave.status == "error"
-    assert "exceeded the 10 s limit" in dave.observations[0].message
+    assert "exceeded the 40 s limit" in dave.observations[0].message
 
 
 def test_two_jobs_really_overlap(graded):
@@ -100,7 +101,7 @@ def test_class_files(graded):
 
 def test_a_rerun_resumes_and_only_regrades_one(graded, checks):
     root, out, _ = graded
-    options = GradeOptions(checks_dir=checks, timeout_s=10)
+    options = GradeOptions(checks_dir=checks, timeout_s=40)
     again = grade_class(root, out, options, jobs=2, progress=False)
     assert again.graded == [] and sorted(again.resumed) == ["alice", "bob", "carol", "dave"]
     write_submission(root, "carol", score=1.0)  # carol fixes her notebook

@@ -15,9 +15,12 @@ import time
 from pathlib import Path
 
 from dlgrade.commands.grade import add_grading_options
+from dlgrade.data.atomic import write_bytes_atomic
 from dlgrade.grading.outputs import write_text
-from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, GradingJob, default_checks_dir
+from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, default_checks_dir
 from dlgrade.grading.terminal import check_summary, failing_parts
+from dlgrade.grading.unit import JUNIT_NAME
+from dlgrade.grading.zygote import Zygote
 from dlgrade.records import GradeRecord
 from reports.markdown import job_summary
 from reports.render import render_student
@@ -134,13 +137,13 @@ def self_check(
     """Run the checks on one folder, telling the student it is still working."""
     student = path.resolve().name
     print(f"checking {path} (this runs your notebooks; it can take minutes) ...", flush=True)
-    job = GradingJob(student, path, work_dir, options, junit_path=junit)
-    try:
+    with Zygote(options) as zygote:  # the same launcher as `dlgrade grade`, for one student
+        job = zygote.submit(student, path, work_dir, options)
         while not job.poll():
             time.sleep(POLL_S)
-    finally:
-        if job.process.poll() is None:  # interrupted: stop the checks too
-            job.kill()
-    record = job.finish()
+        result = job.finish()
+    if junit is not None and JUNIT_NAME in result.files:
+        write_bytes_atomic(junit, result.files[JUNIT_NAME], fsync=False)
+    record = result.record
     print(f"done in {record.duration_s:.1f} s", flush=True)
     return record
