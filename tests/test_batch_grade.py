@@ -229,7 +229,9 @@ def test_a_harness_error_in_one_part_is_counted_flagged_and_left_out_of_the_mean
     assert ">85.8 %<" in index  # the class mean
     gradescope = json.loads((out / "erin" / "results.json").read_text())
     q2 = next(t for t in gradescope["tests"] if t["name"].startswith("5-q2"))
-    assert (q2["status"], q2["output"]) == ("failed", f"[error] {HARNESS_ERROR}")
+    assert q2["status"] == "failed" and q2["name"].endswith("(grader error)")
+    assert q2["output"].startswith("The grader itself failed on this part; this is not your fault")
+    assert HARNESS_ERROR in q2["output"]
 
 
 def test_a_report_that_cannot_be_rendered_marks_its_student_only(tmp_path, checks, monkeypatch):
@@ -247,10 +249,13 @@ def test_a_report_that_cannot_be_rendered_marks_its_student_only(tmp_path, check
     write_submission(root, "alice", score=1.0)
     write_submission(root, "bob", score=0.5)
     out = tmp_path / "out"
-    monkeypatch.setattr(outputs, "render_student", render)
     options = GradeOptions(checks_dir=checks, timeout_s=60)
-    outcome = grade_class(root, out, options, jobs=2, progress=False)
-    assert sorted(r.student for r in outcome.records) == ["alice", "bob"]
+    grade_class(root, out, options, jobs=2, progress=False)
+    # Pages are rendered in each student's grading process and again by a rebuild
+    # (after a manual-review merge, say): the rebuild runs here, where the bug is planted.
+    monkeypatch.setattr(outputs, "render_student", render)
+    records = rebuild_reports(out)
+    assert sorted(r.student for r in records) == ["alice", "bob"]
     bob = _grade(out, "bob")
     assert bob.total == 18.0  # the grade stands
     assert [(o.kind, o.message) for o in bob.observations if o.kind == "report-error"] == [
@@ -267,7 +272,7 @@ def test_a_report_that_cannot_be_rendered_marks_its_student_only(tmp_path, check
     assert "report-error in harness: the report page could not be rendered" in index
     monkeypatch.setattr(outputs, "render_student", real)  # the bug fixed: a rebuild clears it
     rebuild_reports(out)
-    assert [o.kind for o in _grade(out, "bob").observations] == []
+    assert "report-error" not in [o.kind for o in _grade(out, "bob").observations]
     assert 'id="total">18 / 34<' in (out / "bob" / "report.html").read_text()
 
 

@@ -182,8 +182,6 @@ def write_class_outputs(
 
 def rebuild_reports(out: Path) -> list[GradeRecord]:
     """Regenerate every derived file in OUT from the grade.json files."""
-    records = load_records(out)
-    for record in records:
-        write_student_outputs(out, record)
+    records = [write_student_outputs(out, record) for record in load_records(out)]
     write_class_outputs(out, records, load_similarity(out))
     return records
