@@ -2,7 +2,7 @@
 
 Prints a table, writes an HTML report (PATH/.dlgrade/report.html unless
 --report), and exits 1 when an auto-graded check lost points, 2 when the
-checks could not run, so CI jobs fail on either.
+checks could not run or PATH holds nothing to check, so CI jobs fail on any.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from dlgrade.commands.grade import add_grading_options
+from dlgrade.engine.discover import ANSWERS_FILE, discover
 from dlgrade.grading.outputs import write_text
 from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, GradingJob, default_checks_dir
 from dlgrade.grading.terminal import check_summary, failing_parts
@@ -27,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "check",
         help="self-check a submission with the visible checks",
         description="Run the visible checks on one submission folder, print a table and write "
-        "an HTML report. Exit status: 0 all pass, 1 points lost, 2 the checks could not run.",
+        "an HTML report. Exit status: 0 all pass, 1 points lost, 2 the checks could not run "
+        "(or PATH has no notebook and no answers.toml).",
     )
     parser.add_argument("path", type=Path, metavar="PATH", help="your submission folder")
     add_grading_options(parser)
@@ -55,6 +57,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.path.is_dir():
         print(f"error: {args.path} is not a folder; pass your submission folder", file=sys.stderr)
         return 2
+    if nothing_to_check(args.path):
+        print(
+            f"error: nothing to check in {args.path}: expected notebooks or {ANSWERS_FILE}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         checks = args.checks.resolve() if args.checks else default_checks_dir()
     except CheckSuiteNotFound as err:
@@ -80,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
     if record.status == "error":
         return 2
     return 1 if failing_parts(record) else 0
+
+
+def nothing_to_check(path: Path) -> bool:
+    """No notebook (or `.py` source) and no answers file: a wrong folder, not a zero score."""
+    submission = discover(path)
+    return not submission.sources and submission.answers is None
 
 
 def self_check(
