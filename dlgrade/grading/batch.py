@@ -174,27 +174,72 @@ def _similarity(
 
 
 def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
-    """The few lines printed after a batch."""
-    records = outcome.records
-    scores = [100 * r.total / r.max_total for r in records if r.max_total and r.status != "error"]
-    lines = [
-        f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
-        + (
-            f"; {len(outcome.resumed)} already graded (use --force to regrade)"
-            if outcome.resumed
-            else ""
-        ),
+    """What ran, the scores, what needs a look (three lines), then the class report's path."""
+    return [
+        _run_line(outcome),
+        _scores_line(outcome.records),
+        _attention_line(outcome, out),
+        f"class report: {out / 'index.html'}",
     ]
-    if scores:
-        lines.append(f"class: {len(records)} submissions, mean {sum(scores) / len(scores):.1f} %")
-    if outcome.errors:
-        lines.append(
-            f"{len(outcome.errors)} grading error(s): {', '.join(outcome.errors)} "
-            "(see their report.html; regrade one with --only NAME)"
+
+
+def _run_line(outcome: BatchOutcome) -> str:
+    line = f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
+    if outcome.resumed:
+        line += f", {len(outcome.resumed)} already graded in OUT (--force regrades)"
+    if any(r.quick for r in outcome.records):
+        line += (
+            "; quick mode: trained on data slices, indicative only (drop --quick for real grades)"
         )
-    if outcome.similarity and outcome.similarity.pairs:
-        lines.append(
-            f"{len(outcome.similarity.pairs)} pair(s) of similar code: {out / 'similarity.html'}"
-        )
-    lines.append(f"class report: {out / 'index.html'}")
-    return lines
+    return line
+
+
+def _scores_line(records: Sequence[GradeRecord]) -> str:
+    scored = sorted(
+        (100 * r.total / r.max_total, r.student)
+        for r in records
+        if r.max_total and r.status != "error"
+    )
+    if not scored:
+        return "scores: none (no submission could be graded)"
+    mean = sum(score for score, _ in scored) / len(scored)
+    (low, lowest), (high, highest) = scored[0], scored[-1]
+    line = f"scores: mean {mean:.1f} %, lowest {low:.1f} % ({lowest}), highest {high:.1f} % ({highest})"
+    hardest = hardest_part(records)
+    if hardest:
+        part, passed, judged = hardest
+        line += f"; hardest part {part} (passed by {passed} of {judged})"
+    return line
+
+
+def hardest_part(records: Sequence[GradeRecord]) -> tuple[str, int, int] | None:
+    """(part, passed, judged) for the part with the lowest pass rate.
+
+    Only judged parts count: manual parts await a TA and skipped ones were not
+    graded in this run (quick mode, --problems), so neither is a failure.
+    """
+    judged: dict[str, list[bool]] = {}
+    for record in records:
+        if record.status == "error":
+            continue
+        for result in record.results:
+            if result.status not in ("manual", "skipped"):
+                judged.setdefault(result.part, []).append(result.status == "passed")
+    if not judged:
+        return None
+    part = min(judged, key=lambda p: sum(judged[p]) / len(judged[p]))
+    return part, sum(judged[part]), len(judged[part])
+
+
+def _attention_line(outcome: BatchOutcome, out: Path) -> str:
+    errors = outcome.errors
+    error_note = f" ({', '.join(errors)}: see their report.html, regrade with --only NAME)"
+    manual = sum(r.status == "manual" for record in outcome.records for r in record.results)
+    pairs = len(outcome.similarity.pairs) if outcome.similarity else 0
+    pairs_note = f" ({out / 'similarity.html'})"
+    items = [
+        f"{len(errors)} grading error(s)" + (error_note if errors else ""),
+        f"{manual} part(s) awaiting a TA (dlgrade merge-manual)",
+        f"{pairs} pair(s) of similar code" + (pairs_note if pairs else ""),
+    ]
+    return "to look at: " + ", ".join(items)
