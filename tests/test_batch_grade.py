@@ -131,7 +131,7 @@ def test_summary_is_three_lines_then_the_class_report(tmp_path):
     records = [record("alice", 0.0), record("bob", 14.0), GradeRecord("carol", "", [], "error")]
     outcome = BatchOutcome(records, ["carol"], ["alice", "bob"], wall_s=12.34, similarity=None)
     assert summary_lines(outcome, tmp_path) == [
-        "graded 1 submission(s) in 12.3 s, 2 already graded in OUT (--force regrades); "
+        f"graded 1 submission(s) in 12.3 s, 2 already graded in {tmp_path} (--force regrades); "
         "quick mode: trained on data slices, indicative only (drop --quick for real grades)",
         "scores: mean 50.0 %, lowest 23.1 % (alice), highest 76.9 % (bob); "
         "hardest part 5-q3 (passed by 1 of 2)",

@@ -99,7 +99,11 @@ def run_jobs(
     running: list[GradingJob] = []
     records = []
     bar = tqdm(
-        total=len(todo), unit="student", disable=not progress, dynamic_ncols=True, mininterval=1.0
+        total=len(todo),
+        unit="student",
+        disable=not progress or not todo,  # nothing to grade: no empty bar
+        dynamic_ncols=True,
+        mininterval=1.0,
     )
     with bar:
         try:
@@ -176,17 +180,17 @@ def _similarity(
 def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
     """What ran, the scores, what needs a look (three lines), then the class report's path."""
     return [
-        _run_line(outcome),
+        _run_line(outcome, out),
         _scores_line(outcome.records),
         _attention_line(outcome, out),
         f"class report: {out / 'index.html'}",
     ]
 
 
-def _run_line(outcome: BatchOutcome) -> str:
+def _run_line(outcome: BatchOutcome, out: Path) -> str:
     line = f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
     if outcome.resumed:
-        line += f", {len(outcome.resumed)} already graded in OUT (--force regrades)"
+        line += f", {len(outcome.resumed)} already graded in {out} (--force regrades)"
     if any(r.quick for r in outcome.records):
         line += (
             "; quick mode: trained on data slices, indicative only (drop --quick for real grades)"
