@@ -7,13 +7,14 @@ regrade asks the same questions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib.resources import files
 
 import numpy as np
 
 from dlgrade.data import load
-from dlgrade.engine import Probe
+from dlgrade.engine import Probe, Watch
 from reference import numpy_backprop
 
 # Test-set images used as fixed P5 samples. The grader's init misclassifies all
@@ -29,7 +30,11 @@ def kernel_code(name: str) -> str:
 
 
 def p3_probes() -> list[Probe]:
-    return [Probe("p3_params", kernel_code("p3_params"))]
+    return []  # problem 3a reads the value history (p3_watches), not the final state
+
+
+def p3_watches() -> list[Watch]:
+    return [Watch("p3", kernel_code("p3_watch"), budget_bytes=4 << 20)]
 
 
 def p4_probes() -> list[Probe]:
@@ -92,3 +97,5 @@ def _state_inputs(params: numpy_backprop.Params) -> dict[str, np.ndarray]:
 
 
 PROBES_BY_PROBLEM = {"p3": p3_probes, "p4": p4_probes, "p5": p5_probes}
+# Watches (dlgrade.engine.Watch) each problem runs after every cell: its value history.
+WATCHES_BY_PROBLEM: dict[str, Callable[[], list[Watch]]] = {"p3": p3_watches}

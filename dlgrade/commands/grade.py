@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dlgrade.engine.budgets import budgets
 from dlgrade.grading.batch import BatchError, SimilarityOptions, grade_class, summary_lines
 from dlgrade.grading.outputs import OutputError
 from dlgrade.grading.runner import (
@@ -14,6 +15,7 @@ from dlgrade.grading.runner import (
     available_cores,
     default_checks_dir,
 )
+from dlgrade.intake import LAYOUT_CHOICES, IntakeError
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError
 
 STARTER = Path("reference/starter/hw1_prob5_starter.ipynb")  # relative to the repository
@@ -22,11 +24,25 @@ STARTER = Path("reference/starter/hw1_prob5_starter.ipynb")  # relative to the r
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "grade",
-        help="grade every submission folder in DIR (parallel, resumable)",
+        help="grade every submission in DIR or an LMS export (parallel, resumable)",
         description="Grade every immediate sub-folder of DIR (names starting with _ or . are "
-        "ignored). A student whose OUT/<student>/grade.json exists is skipped unless --force.",
+        "ignored), or a Gradescope export, Canvas download or GitHub Classroom folder (folder or "
+        "zip; the layout is detected). A student whose OUT/<student>/grade.json exists is "
+        "skipped unless --force.",
     )
-    parser.add_argument("root", type=Path, metavar="DIR", help="folder of submission folders")
+    parser.add_argument(
+        "root",
+        type=Path,
+        metavar="DIR",
+        help="folder of submission folders, or an LMS export (folder or zip)",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUT_CHOICES,
+        default="auto",
+        help="how DIR is laid out (default: detected): folders, gradescope (Export "
+        "Submissions), canvas (Download Submissions), classroom (GitHub Classroom clones)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
         "--jobs",
@@ -40,9 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=3600.0,
+        default=None,
         metavar="S",
-        help="wall-clock limit per student in seconds; 0 for none (default: %(default)g)",
+        help="wall-clock limit per student in seconds; 0 for none (default: room for three "
+        "notebooks at the per-notebook limit, which scales with this machine's speed)",
     )
     parser.add_argument("--junit", action="store_true", help="also write OUT/<student>/junit.xml")
     parser.add_argument(
@@ -104,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             assignment=args.assignment,
             quick=args.quick,
             problems=args.problems,
-            timeout_s=args.timeout or None,
+            timeout_s=student_timeout(args.timeout, args.quick),
             junit=args.junit,
         )
         outcome = grade_class(
@@ -116,12 +133,21 @@ def run(args: argparse.Namespace) -> int:
             only=args.only,
             similarity=_similarity_options(args, checks),
             progress=not args.no_progress,
+            layout=args.layout,
         )
-    except (BatchError, CheckSuiteNotFound, OutputError, SimilarityError) as err:
+    except (BatchError, CheckSuiteNotFound, IntakeError, OutputError, SimilarityError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print("\n".join(summary_lines(outcome, args.out)))
     return 0
+
+
+def student_timeout(option: float | None, quick: bool) -> float | None:
+    """The per-student limit: the option (0 = none), else enough for three notebooks
+    each at the notebook limit of dlgrade.engine.budgets, plus the grader's own work."""
+    if option is not None:
+        return option or None
+    return 3 * budgets(quick).notebook_s + 600
 
 
 def _similarity_options(args: argparse.Namespace, checks: Path) -> SimilarityOptions:

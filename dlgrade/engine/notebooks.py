@@ -15,7 +15,9 @@ from nbformat import NotebookNode
 
 # Students hand in notebooks, not data sets: anything bigger is refused unread.
 MAX_SOURCE_BYTES = 50 << 20
-_CELL_MARKER = re.compile(r"^# ?%%.*$", re.MULTILINE)
+# Cell boundaries in scripts: `# %%` (Jupytext, VS Code, Spyder) and the
+# `# In[12]:` lines `jupyter nbconvert --to script` writes.
+_CELL_MARKER = re.compile(r"^(?:# ?%%.*|#\s*In\s*\[[\s\d]*\]\s*:?\s*)$", re.MULTILINE)
 
 
 class MalformedSource(ValueError):
@@ -46,7 +48,7 @@ def load_notebook(path: Path) -> NotebookNode:
 
 
 def notebook_from_python(text: str) -> NotebookNode:
-    """A notebook of the `# %%` cells of a script (one cell when there are none)."""
+    """A notebook of the marked cells of a script (one cell when there are none)."""
     parts = _CELL_MARKER.split(text)
     cells = [nbformat.v4.new_code_cell(part.strip("\n")) for part in parts if part.strip()]
     return nbformat.v4.new_notebook(cells=cells)

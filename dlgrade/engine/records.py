@@ -64,6 +64,40 @@ class Probe:
     code: str
     inputs: Mapping[str, np.ndarray] = field(default_factory=lambda: MappingProxyType({}))
     after: tuple[str, ...] = ()
+    # The homework problem (p3, p4, p5) whose state the probe reads. In a notebook
+    # holding several problems it runs right after that problem's last cell, so a
+    # later problem's timeout cannot take its results with it (see dlgrade.engine.sections).
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Code run silently in the kernel after every code cell: the run's value history.
+
+    `code` runs in the student's namespace like a probe, with
+    `_dlgrade_keep(key, value)` (the same value rules as `_dlgrade_emit`) and
+    `_dlgrade_memory`, a dict private to this watch that lasts the whole run (for
+    fingerprints of what was already kept). `_dlgrade_keep` stays callable after
+    the watch returns, so a watch may wrap a student function (say, to keep the
+    weights after each epoch). Whatever is kept, by the watch or by such a hook,
+    is attributed to the cell that just ran; keeps made while a probe runs are
+    ignored. Once `budget_bytes` have been kept the watch keeps nothing more
+    and the run notes it.
+    """
+
+    name: str
+    code: str
+    budget_bytes: int = 16 << 20
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One value a watch kept: after which cell, under which key, in what order."""
+
+    cell_index: int
+    key: str
+    value: Any
+    seq: int
 
 
 @dataclass(frozen=True)
@@ -86,6 +120,8 @@ class CellResult:
     output_bytes: int = 0
     # Stored text output (streams, text/plain, tracebacks), capped; for people, not grading.
     text: str = ""
+    first_line: str = ""  # the cell's first non-blank source line, to name it to people
+    duration_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -110,6 +146,12 @@ class NotebookRun:
     figures: tuple[FigureRecord, ...]
     isolation: str
     duration_s: float
+    # Watch name -> what it kept, in order (see Watch); empty when no watch ran.
+    history: Mapping[str, tuple[Kept, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def kept(self, watch: str) -> tuple[Kept, ...]:
+        """What watch `watch` kept over the run, in order (empty if it kept nothing)."""
+        return tuple(self.history.get(watch, ()))
 
     def probe(self, name: str) -> ProbeResult:
         """The result of probe `name`; KeyError names the probes that exist."""

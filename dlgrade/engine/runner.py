@@ -20,10 +20,18 @@ from dlgrade.engine import probes as probe_code
 from dlgrade.engine.config import SandboxConfig
 from dlgrade.engine.errors import KernelStartError
 from dlgrade.engine.figures import FigureLogReader
+from dlgrade.engine.history import (
+    HistoryReport,
+    after_cell_call,
+    check_watches,
+    read_history,
+    register_call,
+)
 from dlgrade.engine.kernel import CappedClient, SandboxKernelManager, recover, run_silent, wait_dead
 from dlgrade.engine.notebooks import MalformedSource, load_notebook
-from dlgrade.engine.records import CellResult, NotebookRun, Probe, ProbeResult, SourceFile
+from dlgrade.engine.records import CellResult, NotebookRun, Probe, ProbeResult, SourceFile, Watch
 from dlgrade.engine.sandbox import Launch, build_launch
+from dlgrade.engine.sections import cell_sections, early_probe_cells
 from dlgrade.engine.values import read_probe_result
 from dlgrade.engine.workspace import (
     DataUnavailable,
@@ -52,15 +60,18 @@ def run_notebook(
     probes: Sequence[Probe],
     config: SandboxConfig,
     workdir_from: Path | None = None,
+    watches: Sequence[Watch] = (),
 ) -> NotebookRun:
-    """Run `source` isolated, with limits and offline data; collect probes and figures.
+    """Run `source` isolated, with limits and offline data; collect probes, figures, history.
 
     `workdir_from` is the folder copied as the working copy (default: the
-    notebook's folder). Student failures are recorded in the result; only
-    grader-side problems (bad probes, a kernel that cannot start) raise.
+    notebook's folder). `watches` run after every code cell (see Watch).
+    Student failures are recorded in the result; only grader-side problems
+    (bad probes or watches, a kernel that cannot start) raise.
     """
     started = time.monotonic()
     probe_code.check_probes(probes)
+    check_watches(watches)
     try:
         notebook = load_notebook(source.path) if source.status == "ok" else None
     except MalformedSource as err:
@@ -75,7 +86,7 @@ def run_notebook(
         return _unrun(source, "malformed", probes, f"not run: {reason}", started)
     dirs = RunDirs.create()
     try:
-        session = _Session(source, notebook, probes, config, dirs)
+        session = _Session(source, notebook, probes, config, dirs, tuple(watches))
         session.prepare(Path(workdir_from) if workdir_from else source.path.parent)
         run_sync(session.execute)()
         return session.result(time.monotonic() - started)
@@ -107,15 +118,24 @@ class _Session:
     probes: Sequence[Probe]
     config: SandboxConfig
     dirs: RunDirs
+    watches: tuple[Watch, ...] = ()
     launch: Launch | None = None
     cells: list[CellResult] = field(default_factory=list)
     results: dict[str, ProbeResult] = field(default_factory=dict)
     notes: list[tuple[str, str]] = field(default_factory=list)
     inputs: dict[str, Path | None] = field(default_factory=dict)
-    stopped: str | None = None  # "died" | "timeout": the kernel is gone
+    # Why cells stopped running: "died" or "killed" (the kernel is gone), or
+    # "out-of-time" (the notebook's time is up but the kernel still answers,
+    # so the probes still read the state the finished cells left).
+    stopped: str | None = None
     timed_out: bool = False
     figures: FigureLogReader | None = None
     truncated: bool = False
+    early: dict[str, int] = field(default_factory=dict)  # probe name -> run after this cell
+
+    @property
+    def kernel_alive(self) -> bool:
+        return self.stopped in (None, "out-of-time")
 
     def prepare(self, folder: Path) -> None:
         copy_submission(folder, self.dirs.work)
@@ -142,6 +162,13 @@ class _Session:
         self.figures = FigureLogReader(
             self.dirs.out / "figures.jsonl", self.config.max_figure_log_bytes
         )
+        sections = cell_sections(self.notebook, self.source.problem_ids)
+        last_cells = early_probe_cells(sections, {p.problem for p in self.probes if p.problem})
+        self.early = {
+            p.name: last_cells[p.problem]
+            for p in self.probes
+            if p.problem in last_cells and not p.after
+        }
 
     async def execute(self) -> None:
         assert self.launch is not None
@@ -169,6 +196,7 @@ class _Session:
                     stderr=subprocess.STDOUT,
                 ):
                     entered = True
+                    await self._register_watches(client)
                     await self._cells(client)
                     await self._final_probes(client)
             except (RuntimeError, TimeoutError) as err:
@@ -183,45 +211,54 @@ class _Session:
                 km.kill_group()
         self.truncated = client.meter.truncated
 
+    async def _register_watches(self, client: CappedClient) -> None:
+        if not self.watches:
+            return
+        content = await run_silent(client, register_call(self.watches), 60)
+        if content is None or content.get("status") != "ok":
+            raise KernelStartError(f"the kernel did not accept the watches: {content}")
+
     async def _cells(self, client: CappedClient) -> None:
         deadline = time.monotonic() + self.config.notebook_timeout_s
         for index, cell in enumerate(self.notebook.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
             remaining = deadline - time.monotonic()
-            if self.stopped or remaining <= 0:
-                self._skip(index, remaining)
+            if not self.stopped and remaining <= 0:
+                self._out_of_time(f"before cell {index}")
+            if self.stopped:
+                self.cells.append(CellResult(index, "skipped", first_line=_first_line(cell)))
                 continue
             await self._cell(client, cell, index, remaining)
             assert self.figures is not None
             self.figures.read_new(index)
-            if not self.stopped:
-                await self._triggered_probes(client)
+            if self.kernel_alive:
+                await self._after_cell(client, index)
 
-    def _skip(self, index: int, remaining: float) -> None:
-        if not self.stopped and remaining <= 0:
-            self.timed_out = True
-            self.stopped = "timeout"
-            self.notes.append(
-                (
-                    "timeout",
-                    f"notebook time limit ({self.config.notebook_timeout_s:g}s) reached before cell {index}",
-                )
+    def _out_of_time(self, when: str) -> None:
+        self.timed_out = True
+        self.stopped = "out-of-time"
+        self.notes.append(
+            (
+                "timeout",
+                f"notebook time limit ({self.config.notebook_timeout_s:g}s) reached {when}; "
+                "later cells were not run, the grader read the state the finished cells left",
             )
-        self.cells.append(CellResult(index, "skipped"))
+        )
 
     async def _cell(
         self, client: CappedClient, cell: NotebookNode, index: int, remaining: float
     ) -> None:
         limit = min(self.config.cell_timeout_s, remaining)
         client.timeout = max(1, math.ceil(limit))
+        started = time.monotonic()
         try:
             await client.async_execute_cell(cell, index)
         except CellTimeoutError:
-            self.cells.append(self._timeout_result(client, cell, index, limit))
-            await self._after_timeout(
-                client, f"cell {index}", notebook_limit=limit < self.config.cell_timeout_s
-            )
+            self.cells.append(self._timeout_result(client, cell, index, limit, started))
+            recovered = await self._interrupt(client, f"cell {index}")
+            if recovered and limit < self.config.cell_timeout_s:
+                self._out_of_time(f"during cell {index}")
             return
         except DeadKernelError:
             self.cells.append(
@@ -231,18 +268,23 @@ class _Session:
                     "KernelDied",
                     "the kernel died",
                     client.meter.per_cell.get(index, 0),
-                )
+                    "",
+                    _first_line(cell),
+                    time.monotonic() - started,
+                )  # fmt: skip
             )
             await self._died(client, f"during cell {index}")
             return
-        self.cells.append(self._cell_result(client, cell, index))
+        self.cells.append(self._cell_result(client, cell, index, time.monotonic() - started))
 
-    def _cell_result(self, client: CappedClient, cell: NotebookNode, index: int) -> CellResult:
+    def _cell_result(
+        self, client: CappedClient, cell: NotebookNode, index: int, duration: float
+    ) -> CellResult:
         reply = client.replies.get(index, {})
         size = client.meter.per_cell.get(index, 0)
-        text = _cell_text(cell)
+        text, first = _cell_text(cell), _first_line(cell)
         if reply.get("status") != "error":
-            return CellResult(index, "ok", output_bytes=size, text=text)
+            return CellResult(index, "ok", None, None, size, text, first, duration)
         name, value = str(reply.get("ename", "Error")), str(reply.get("evalue", ""))[:2000]
         kind, message = _ERROR_NOTES.get(name, (None, ""))
         if kind is None and "File too large" in value:
@@ -252,10 +294,10 @@ class _Session:
             )
         if kind is not None:
             self.notes.append((kind, f"cell {index} " + message.format(**vars(self.config))))
-        return CellResult(index, "error", name, value, size, text)
+        return CellResult(index, "error", name, value, size, text, first, duration)
 
     def _timeout_result(
-        self, client: CappedClient, cell: NotebookNode, index: int, limit: float
+        self, client: CappedClient, cell: NotebookNode, index: int, limit: float, started: float
     ) -> CellResult:
         self.timed_out = True
         self.notes.append(
@@ -263,22 +305,24 @@ class _Session:
         )
         size = client.meter.per_cell.get(index, 0)
         return CellResult(
-            index, "timeout", "TimeoutError", f"cell exceeded {limit:.0f}s", size, _cell_text(cell)
-        )
+            index, "timeout", "TimeoutError", f"cell exceeded {limit:.0f}s", size,
+            _cell_text(cell), _first_line(cell), time.monotonic() - started,
+        )  # fmt: skip
 
-    async def _after_timeout(self, client: CappedClient, what: str, notebook_limit: bool) -> None:
-        """Interrupt; kill the kernel if it does not come back or the notebook's time is up."""
+    async def _interrupt(self, client: CappedClient, what: str) -> bool:
+        """Interrupt; True when the kernel answers again, else it is killed."""
         try:
-            answered = not notebook_limit and await recover(client, self.config.interrupt_grace_s)
+            answered = await recover(client, self.config.interrupt_grace_s)
         except DeadKernelError:
             await self._died(client, f"after {what} was interrupted")
-            return
+            return False
         if not answered:
             client.km.kill_group()
-            self.stopped = "timeout"
+            self.stopped = "killed"
             self.notes.append(
                 ("killed", f"{what}: the kernel was killed (time limit); later cells were not run")
             )
+        return answered
 
     async def _died(self, client: CappedClient, when: str) -> None:
         code = await wait_dead(client)
@@ -287,6 +331,31 @@ class _Session:
             ("died", f"the kernel died {when} (exit status {code}); later cells were not run")
         )
 
+    async def _after_cell(self, client: CappedClient, index: int) -> None:
+        """Watches first (they see the state the cell left), then due probes."""
+        if self.watches:
+            await self._run_watches(client, index)
+        if not self.kernel_alive:
+            return
+        await self._triggered_probes(client)
+        for probe in self.probes:
+            due = self.early.get(probe.name) == index and probe.name not in self.results
+            if due and self.kernel_alive:
+                await self._probe(client, probe)
+
+    async def _run_watches(self, client: CappedClient, index: int) -> None:
+        code = after_cell_call(index, self.dirs.out)
+        try:
+            content = await run_silent(client, code, self.config.probe_timeout_s)
+        except DeadKernelError:
+            await self._died(client, f"while the grader read the state after cell {index}")
+            return
+        if content is None:
+            self.notes.append(
+                ("watch-timeout", f"reading the state after cell {index} took too long")
+            )
+            await self._interrupt(client, f"reading the state after cell {index}")
+
     async def _triggered_probes(self, client: CappedClient) -> None:
         waiting = [p for p in self.probes if p.after and p.name not in self.results]
         if not waiting:
@@ -294,20 +363,20 @@ class _Session:
         names = sorted({name for p in waiting for name in p.after})
         expressions = {"defined": probe_code.trigger_expression(names)}
         try:
-            content = await run_silent(client, "", self.config.cell_timeout_s, expressions)
+            content = await run_silent(client, "", self.config.probe_timeout_s, expressions)
         except DeadKernelError:
             await self._died(client, "while checking probe triggers")
             return
         defined = probe_code.parse_defined(content or {}, names)
         for probe in waiting:
-            if set(probe.after) <= defined and not self.stopped:
+            if set(probe.after) <= defined and self.kernel_alive:
                 await self._probe(client, probe)
 
     async def _final_probes(self, client: CappedClient) -> None:
         for probe in self.probes:
             if probe.name in self.results:
                 continue
-            if self.stopped:
+            if not self.kernel_alive:
                 reason = (
                     "kernel died"
                     if self.stopped == "died"
@@ -329,7 +398,7 @@ class _Session:
         result_dir = self.dirs.out / "probes" / str(index)
         code = probe_code.kernel_call(probe, self.inputs.get(probe.name), result_dir)
         try:
-            content = await run_silent(client, code, self.config.cell_timeout_s)
+            content = await run_silent(client, code, self.config.probe_timeout_s)
         except DeadKernelError:
             self.results[probe.name] = ProbeResult(
                 probe.name, {}, "kernel died while the probe ran"
@@ -338,9 +407,9 @@ class _Session:
             return
         if content is None:
             self.results[probe.name] = ProbeResult(
-                probe.name, {}, f"probe timed out after {self.config.cell_timeout_s:g}s"
+                probe.name, {}, f"probe timed out after {self.config.probe_timeout_s:g}s"
             )
-            await self._after_timeout(client, f"probe {probe.name!r}", notebook_limit=False)
+            await self._interrupt(client, f"probe {probe.name!r}")
         elif content.get("status") == "error":
             error = (
                 f"probe could not run: {content.get('ename')}: {str(content.get('evalue'))[:500]}"
@@ -368,6 +437,10 @@ class _Session:
                     f"figure log capped or {self.figures.invalid} invalid entries dropped",
                 )
             )
+        history = read_history(
+            self.dirs.out, [w.name for w in self.watches], self.config.max_history_bytes
+        )
+        notes += _history_notes(history)
         name = self.source.path.name
         return NotebookRun(
             source=self.source,
@@ -378,6 +451,7 @@ class _Session:
             figures=tuple(self.figures.figures),
             isolation=self.launch.isolation,
             duration_s=duration,
+            history=history.frozen(),
         )
 
     def _status(self) -> str:
@@ -386,6 +460,27 @@ class _Session:
         if self.timed_out:
             return "timeout"
         return "errors" if any(c.status == "error" for c in self.cells) else "ok"
+
+
+def _history_notes(history: HistoryReport) -> list[tuple[str, str]]:
+    notes = [
+        ("watch-error", f"the grader's watch {name!r} failed (please report): {error}")
+        for name, error in sorted(history.errors.items())
+    ]
+    notes += [
+        ("history-capped", f"watch {name!r} reached its size budget; later values were not kept")
+        for name in sorted(history.capped)
+    ]
+    if history.dropped:
+        notes.append(("history-invalid", f"{history.dropped} malformed history entries dropped"))
+    return notes
+
+
+def _first_line(cell: NotebookNode) -> str:
+    for line in cell.source.splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return ""
 
 
 def _cell_text(cell: NotebookNode) -> str:
