@@ -15,9 +15,16 @@ import pytest
 from batch_standin import write_standin_checks, write_submission
 
 from dlgrade.cli import main
-from dlgrade.grading.batch import BatchError, find_submissions, grade_class, select
+from dlgrade.grading.batch import (
+    BatchError,
+    BatchOutcome,
+    find_submissions,
+    grade_class,
+    select,
+    summary_lines,
+)
 from dlgrade.grading.runner import GradeOptions, pytest_command
-from dlgrade.records import GradeRecord
+from dlgrade.records import CheckResult, GradeRecord
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +116,30 @@ def test_a_rerun_resumes_and_only_regrades_one(graded, checks):
     assert one.graded == ["carol"]
     assert _grade(out, "carol").status == "graded"
     assert "carol,6.0" in (out / "grades.csv").read_text()
+
+
+def test_summary_is_three_lines_then_the_class_report(tmp_path):
+    def record(student: str, q3: float) -> GradeRecord:
+        results = [
+            CheckResult("4-arch", "architecture", 6.0, 6.0, "passed"),
+            CheckResult("5-q3", "gradients", q3, 14.0, "passed" if q3 else "failed"),
+            CheckResult("2c", "reflection", 0.0, 4.0, "manual"),
+            # not judged in quick mode: neither a failure nor the hardest part
+            CheckResult("4-reported", "reported accuracy", 0.0, 2.0, "skipped"),
+        ]
+        return GradeRecord(student, "spring2023", results, quick=True)
+
+    records = [record("alice", 0.0), record("bob", 14.0), GradeRecord("carol", "", [], "error")]
+    outcome = BatchOutcome(records, ["carol"], ["alice", "bob"], wall_s=12.34, similarity=None)
+    assert summary_lines(outcome, tmp_path) == [
+        f"graded 1 submission(s) in 12.3 s, 2 already graded in {tmp_path} (--force regrades); "
+        "quick mode: trained on data slices, indicative only (drop --quick for real grades)",
+        "scores: mean 50.0 %, lowest 23.1 % (alice), highest 76.9 % (bob); "
+        "hardest part 5-q3 (passed by 1 of 2)",
+        "to look at: 1 grading error(s) (carol: see their report.html, regrade with --only NAME), "
+        "2 part(s) awaiting a TA (dlgrade merge-manual), 0 pair(s) of similar code",
+        f"class report: {tmp_path / 'index.html'}",
+    ]
 
 
 def test_unknown_student_and_empty_folder_are_clear_errors(tmp_path, checks):

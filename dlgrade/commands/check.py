@@ -2,9 +2,9 @@
 
 Prints a table, writes an HTML report (PATH/.dlgrade/report.html unless
 --report), and exits 1 when an auto-graded check lost points, 2 when the
-checks could not run, so CI jobs fail on either. With --fail-under PCT it
-exits 1 only when the judged parts score below PCT %. --summary appends the
-points table as Markdown (a GitHub Actions job summary).
+checks could not run or PATH holds nothing to check, so CI jobs fail on any.
+With --fail-under PCT it exits 1 only when the judged parts score below PCT %.
+--summary appends the points table as Markdown (a GitHub Actions job summary).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dlgrade.commands.grade import add_grading_options
 from dlgrade.data.atomic import write_bytes_atomic
+from dlgrade.engine.discover import ANSWERS_FILE, discover
 from dlgrade.grading.outputs import write_text
 from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, default_checks_dir
 from dlgrade.grading.terminal import check_summary, failing_parts
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="self-check a submission with the visible checks",
         description="Run the visible checks on one submission folder, print a table and write "
         "an HTML report. Exit status: 0 all pass, 1 points lost (with --fail-under: the score is "
-        "below it), 2 the checks could not run.",
+        "below it), 2 the checks could not run (or PATH has no notebook and no answers.toml).",
     )
     parser.add_argument("path", type=Path, metavar="PATH", help="your submission folder")
     add_grading_options(parser)
@@ -75,6 +76,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.path.is_dir():
         print(f"error: {args.path} is not a folder; pass your submission folder", file=sys.stderr)
+        return 2
+    if nothing_to_check(args.path):
+        print(
+            f"error: nothing to check in {args.path}: expected notebooks or {ANSWERS_FILE}",
+            file=sys.stderr,
+        )
         return 2
     try:
         checks = args.checks.resolve() if args.checks else default_checks_dir()
@@ -129,6 +136,12 @@ def append_summary(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as handle:
         handle.write(text + "\n")
+
+
+def nothing_to_check(path: Path) -> bool:
+    """No notebook (or `.py` source) and no answers file: a wrong folder, not a zero score."""
+    submission = discover(path)
+    return not submission.sources and submission.answers is None
 
 
 def self_check(

@@ -135,7 +135,11 @@ def run_jobs(
     running: list[GradingJob | ForkedJob] = []
     records = []
     bar = tqdm(
-        total=len(todo), unit="student", disable=not progress, dynamic_ncols=True, mininterval=1.0
+        total=len(todo),
+        unit="student",
+        disable=not progress or not todo,  # nothing to grade: no empty bar
+        dynamic_ncols=True,
+        mininterval=1.0,
     )
     with bar, job_starter(options, launcher) as start:
         try:
@@ -231,39 +235,82 @@ def _similarity(
 
 
 def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
-    """The few lines printed after a batch."""
-    records = outcome.records
-    scores = [p for p in (r.graded_percent() for r in records) if p is not None]
-    lines = [
-        f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
-        + (
-            f"; {len(outcome.resumed)} already graded (use --force to regrade)"
-            if outcome.resumed
-            else ""
-        ),
+    """What ran, the scores, what needs a look (three lines), then the class report's path."""
+    return [
+        _run_line(outcome, out),
+        _scores_line(outcome.records),
+        _attention_line(outcome, out),
+        f"class report: {out / 'index.html'}",
     ]
-    if scores:
-        lines.append(
-            f"class: {len(records)} submissions, mean {sum(scores) / len(scores):.1f} % "
-            "(harness errors left out)"
-        )
-    if outcome.errors:
-        lines.append(
-            f"{len(outcome.errors)} submission(s) with harness errors: {', '.join(outcome.errors)} "
-            f"(see their report.html; {PLEASE_REPORT}; after a fix regrade one with "
-            "dlgrade grade DIR --out OUT --force --only NAME)"
+
+
+def _run_line(outcome: BatchOutcome, out: Path) -> str:
+    line = f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
+    if outcome.resumed:
+        line += f", {len(outcome.resumed)} already graded in {out} (--force regrades)"
+    if any(r.quick for r in outcome.records):
+        line += (
+            "; quick mode: trained on data slices, indicative only (drop --quick for real grades)"
         )
     if outcome.intake and outcome.intake.layout != "folders":
-        lines.append(f"read as a {outcome.intake.layout} export")
+        line += f"; read as a {outcome.intake.layout} export"
+    return line
+
+
+def _scores_line(records: Sequence[GradeRecord]) -> str:
+    # graded_percent leaves out parts the harness failed on and parts not graded
+    scored = sorted(
+        (percent, r.student) for r in records if (percent := r.graded_percent()) is not None
+    )
+    if not scored:
+        return "scores: none (no submission could be graded)"
+    mean = sum(score for score, _ in scored) / len(scored)
+    (low, lowest), (high, highest) = scored[0], scored[-1]
+    line = f"scores: mean {mean:.1f} %, lowest {low:.1f} % ({lowest}), highest {high:.1f} % ({highest})"
+    hardest = hardest_part(records)
+    if hardest:
+        part, passed, judged = hardest
+        line += f"; hardest part {part} (passed by {passed} of {judged})"
+    return line
+
+
+def hardest_part(records: Sequence[GradeRecord]) -> tuple[str, int, int] | None:
+    """(part, passed, judged) for the part with the lowest pass rate.
+
+    Only judged parts count: manual parts await a TA, skipped ones were not
+    graded in this run (quick mode, --problems) and errors are the harness's,
+    so none of them is a failure.
+    """
+    judged: dict[str, list[bool]] = {}
+    for record in records:
+        if record.status == "error":
+            continue
+        for result in record.results:
+            if result.status not in ("manual", "skipped", "error"):
+                judged.setdefault(result.part, []).append(result.status == "passed")
+    if not judged:
+        return None
+    part = min(judged, key=lambda p: sum(judged[p]) / len(judged[p]))
+    return part, sum(judged[part]), len(judged[part])
+
+
+def _attention_line(outcome: BatchOutcome, out: Path) -> str:
+    errors = outcome.errors
+    error_note = (
+        f" ({', '.join(errors)}: see their report.html; {PLEASE_REPORT}; after a fix "
+        "regrade one with dlgrade grade DIR --out OUT --force --only NAME)"
+    )
+    manual = sum(r.status == "manual" for record in outcome.records for r in record.results)
+    pairs = len(outcome.similarity.pairs) if outcome.similarity else 0
+    pairs_note = f" ({out / 'similarity.html'})"
+    items = [
+        f"{len(errors)} grading error(s)" + (error_note if errors else ""),
+        f"{manual} part(s) awaiting a TA (dlgrade merge-manual)",
+        f"{pairs} pair(s) of similar code" + (pairs_note if pairs else ""),
+    ]
     if outcome.intake and outcome.intake.unassigned:
-        lines.append(
-            f"{len(outcome.intake.unassigned)} file(s) belong to no student: listed in the class report"
-        )
+        unassigned = len(outcome.intake.unassigned)
+        items.append(f"{unassigned} file(s) belonging to no student (listed in the class report)")
     if outcome.similarity_error:
-        lines.append(outcome.similarity_error)
-    if outcome.similarity and outcome.similarity.pairs:
-        lines.append(
-            f"{len(outcome.similarity.pairs)} pair(s) of similar code: {out / 'similarity.html'}"
-        )
-    lines.append(f"class report: {out / 'index.html'}")
-    return lines
+        items.append(outcome.similarity_error)
+    return "to look at: " + ", ".join(items)
