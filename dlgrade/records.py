@@ -77,6 +77,7 @@ class ObservationKind(StrEnum):
     GRADING_ERROR = "grading-error"  # the grading process crashed or hung
     REPORT_ERROR = "report-error"  # the student's report page could not be rendered
     DEVICES = "devices"  # which device ran what (the grader's own, the kernel's GPU if any)
+    NO_FILES = "no-files"  # an LMS hand-in held no files at all (dlgrade.autograder)
 
     @classmethod
     def _missing_(cls, value: object) -> ObservationKind | None:
@@ -262,7 +263,8 @@ class GradeRecord:
         maximum = sum(r.max_points for r in graded)
         if self.status == "error" or not maximum:
             return None
-        return round(100.0 * sum(r.points for r in graded) / maximum, 1)
+        # Unrounded: class means are taken over these, and displays round once.
+        return 100.0 * sum(r.points for r in graded) / maximum
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -134,10 +134,13 @@ def test_summary_is_three_lines_then_the_class_report(tmp_path):
     assert summary_lines(outcome, tmp_path) == [
         f"graded 1 submission(s) in 12.3 s, 2 already graded in {tmp_path} (--force regrades); "
         "quick mode: trained on data slices, indicative only (drop --quick for real grades)",
-        "scores: mean 50.0 %, lowest 23.1 % (alice), highest 76.9 % (bob); "
+        # percent of the graded parts: 6/24 and 20/24 (the skipped part is not graded)
+        "scores: mean 54.2 %, lowest 25.0 % (alice), highest 83.3 % (bob); "
         "hardest part 5-q3 (passed by 1 of 2)",
-        "to look at: 1 grading error(s) (carol: see their report.html, regrade with --only NAME), "
-        "2 part(s) awaiting a TA (dlgrade merge-manual), 0 pair(s) of similar code",
+        "to look at: 1 grading error(s) (carol: see their report.html; this is a bug in dlgrade, "
+        "not the student's mistake: please report it; after a fix regrade one with dlgrade grade "
+        "DIR --out OUT --force --only NAME), 2 part(s) awaiting a TA (dlgrade merge-manual), "
+        "0 pair(s) of similar code",
         f"class report: {tmp_path / 'index.html'}",
     ]
 
@@ -238,9 +241,9 @@ def test_a_harness_error_in_one_part_is_counted_flagged_and_left_out_of_the_mean
     printed = capsys.readouterr().out
     # Both lose only the pending manual 2c (4 points): alice 30/34 = 88.2 %, erin 20/24 =
     # 83.3 % with the errored 10-point part left out (not 20/34 = 58.8 %), mean 85.8 %.
-    assert "class: 2 submissions, mean 85.8 % (harness errors left out)" in printed
+    assert "scores: mean 85.8 %, lowest 83.3 % (erin), highest 88.2 % (alice)" in printed
     assert (
-        "1 submission(s) with harness errors: erin (see their report.html; this is a bug in "
+        "to look at: 1 grading error(s) (erin: see their report.html; this is a bug in "
         "dlgrade, not the student's mistake: please report it; after a fix regrade one with "
         "dlgrade grade DIR --out OUT --force --only NAME)"
     ) in printed

@@ -132,7 +132,7 @@ def test_class_index_renders_distribution_flags_and_links(graded, browser, tmp_p
 
     text = _open(browser, graded / "index.html", tmp_path / "class-index.png")
     assert "3 submissions" in text
-    assert "grading-error in harness: pytest exited with code 3" in text
+    assert "grading-error in harness: the grading process exited with code 3" in text
     assert "timeout in hw1p4.ipynb" in text
     assert "harness errors: 2 (1 part(s), 1 whole run(s); 2 submission(s))" in text
     assert "harness error in 5-q4" in text

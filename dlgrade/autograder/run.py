@@ -21,7 +21,7 @@ from dlgrade.grading.outputs import write_json
 from dlgrade.grading.plugin import points_table
 from dlgrade.grading.runner import GradeOptions, GradingJob, default_checks_dir
 from dlgrade.lms.gradescope import results_json, results_problems
-from dlgrade.records import GradeRecord, Identity, Observation
+from dlgrade.records import GradeRecord, Identity, Observation, ObservationKind
 
 POLL_S = 1.0
 
@@ -33,7 +33,7 @@ def run_gradescope(root: Path, config: AutograderConfig | None = None) -> Path:
     people = submitters(root / "submission_metadata.json")
     started = time.monotonic()
     if not submission.is_dir() or not any(submission.iterdir()):
-        empty = Observation("submission", "no-files", "no files were submitted")
+        empty = Observation("submission", ObservationKind.NO_FILES, "no files were submitted")
         record = GradeRecord("submission", config.assignment, [], observations=[empty])
     else:
         record = grade(submission, config)
@@ -68,7 +68,7 @@ def grade(submission: Path, config: AutograderConfig) -> GradeRecord:
         finally:
             if job.process.poll() is None:
                 job.kill()
-        record = job.finish()
+        record = job.finish().record
         if record.status == "error":
             print(job.log_tail())
     return record
