@@ -10,7 +10,7 @@ import pytest
 
 from dlgrade.engine import Probe, SandboxConfig, run_notebook
 from dlgrade.engine.records import SourceFile
-from dlgrade.engine.sandbox import gpu_present
+from dlgrade.engine.sandbox import bwrap_usable, gpu_present
 from dlgrade.engine.workspace import DataUnavailable, data_root
 
 CONFIG = SandboxConfig(cell_timeout_s=120, notebook_timeout_s=300, train_limit=100, test_limit=50)
@@ -147,6 +147,23 @@ def test_figure_recorder_captures_bar_chart_and_lines(tmp_path):
     assert bar.axes[0]["xticklabels"] == ["T-shirt", "Trouser", "Bag"]
     assert curve.cell_index == 2 and curve.axes[0]["legend"] == ["train"]
     assert curve.axes[0]["lines"][0]["y"] == pytest.approx([0.9, 0.5, 0.4])
+
+
+def test_colab_content_folder_is_the_working_copy(tmp_path, datasets):
+    if not bwrap_usable():
+        pytest.skip("bubblewrap is not usable here: /content exists only inside the sandbox")
+    source = notebook(
+        tmp_path / "s",
+        "colab.ipynb",
+        "import os, torchvision\n"
+        "data = torchvision.datasets.FashionMNIST('/content/data', train=False, download=True)\n"
+        "open('/content/notes.txt', 'w').write('saved')",
+        "print(sorted(os.listdir('.')))",
+    )
+    run = run_notebook(source, [Probe("p", "_dlgrade_emit('n', len(data))")], CONFIG)
+    assert run.status == "ok", run.cells
+    assert run.probes["p"].values["n"] == 50
+    assert "'data'" in run.cells[1].text and "'notes.txt'" in run.cells[1].text
 
 
 def test_malformed_source_is_not_run(tmp_path):

@@ -23,6 +23,7 @@ from dlgrade.engine.workspace import RunDirs
 
 SHIM_DIR = Path(__file__).parent / "shim"
 SHIM_MOUNT = Path("/opt/dlgrade-shim")
+COLAB_CONTENT = "/content"
 _ETC_FILES = (
     "ld.so.cache",
     "ld.so.conf",
@@ -218,6 +219,9 @@ def bwrap_argv(
     argv += _identity_files(dirs, uid)
     if gpu:
         argv += _gpu_binds()
+    # Colab notebooks keep files under /content (its working directory): the working
+    # copy is mounted there too, so `/content/data` is writable as it is on Colab.
+    argv += ["--bind", str(dirs.work), COLAB_CONTENT]
     argv += ["--chdir", str(cwd)]
     return argv
 
