@@ -18,7 +18,7 @@ import pytest
 
 from checks.answers.loading import AnswersSource, find_answers_file
 from checks.notebook_runs import NOTEBOOK_PROBLEMS, NotebookRuns, sandbox_config
-from checks.probes import PROBES_BY_PROBLEM, WATCHES_BY_PROBLEM
+from checks.probes import WATCHES_BY_PROBLEM, probes_by_problem
 from checks.scoring import CheckRecord
 from dlgrade.engine import Submission, discover
 from dlgrade.grading.plugin import NO_SUBMISSION, Grader, grader_for, item_details, item_part
@@ -89,7 +89,7 @@ def notebooks(grader: Grader, submission: Submission) -> Iterator[NotebookRuns]:
     runs = NotebookRuns(
         submission,
         sandbox_config(grader.quick),
-        PROBES_BY_PROBLEM,
+        probes_by_problem(retrain=grader.retrain),
         lambda o: grader.observe(o.source, o.kind, o.message),
         WATCHES_BY_PROBLEM,
     )

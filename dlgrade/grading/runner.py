@@ -37,6 +37,7 @@ class GradeOptions:
     checks_dir: Path
     assignment: str | None = None
     quick: bool = False
+    retrain: bool = False  # problem 5: train again even when the notebook trained
     visible_only: bool = False
     problems: tuple[str, ...] = ()
     timeout_s: float | None = None  # per submission; None: no limit
@@ -105,6 +106,8 @@ def pytest_command(
         command += ["--assignment", options.assignment]
     if options.quick:
         command.append("--quick")
+    if options.retrain:
+        command.append("--retrain")
     if options.visible_only:
         command.append("--visible-only")
     if options.problems:
