@@ -18,6 +18,7 @@ only a sanity gate and the gradient check (Q3) carries the points.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,7 +44,7 @@ from checks.p5_values import (
     params_from,
     weight_history,
 )
-from checks.p5_variants import BUGS, buggy_step
+from checks.p5_variants import BUGS, FORWARD_BUGS, buggy_forward, buggy_step
 from checks.probes import P5_WATCH, p5_dataset, p5_dataset_networks, p5_samples
 from checks.scoring import CheckFailed, PartialCredit, skip_prerequisite
 from dlgrade.data import load
@@ -52,7 +53,6 @@ from dlgrade.engine.cells import why_undefined
 from reference import numpy_backprop as ref
 
 Q2_RTOL = 1e-6  # loss of one forward pass
-Q2_DATASET_SHARE = 1 / 3  # of Q2's points, for feed_forward_dataset
 Q3_RTOL = 1e-8  # the update must match the reference to this relative precision
 Q4_GATE = {False: 0.5, True: 0.3}  # final test accuracy, by quick mode
 # A probe that has nothing because of the student's code (kernel died, too slow, bad values).
@@ -121,6 +121,18 @@ def no_weights(run: NotebookRun) -> str:
         "`biases`, lists of 3 arrays as in the starter (weights (n_in, n_out) or (n_out, n_in)), "
         f"and no complete set was found{cause}; found {listing}"
     )
+
+
+_UNDEFINED = re.compile(r"NameError: name '(\w+)' is not defined")
+
+
+def explained(run: NotebookRun, error: object) -> str:
+    """The student's error, with why the name a NameError misses is missing."""
+    text = str(error)[:500]
+    match = _UNDEFINED.search(text)
+    if match is None:
+        return text
+    return f"{text} ({match.group(1)} is not defined because {why_undefined(run, match.group(1))})"
 
 
 def add_note(record, note: str) -> None:
@@ -199,16 +211,16 @@ def test_q2_forward_pass(p5, record):
     samples, labels = p5_samples()
     cases = [(s, int(y), "raw") for s, y in zip(samples, labels, strict=True)]
     cases += [(s / 255.0, int(y), "scaled") for s, y in zip(samples, labels, strict=True)]
-    losses, guesses = _forward_results(values, cases)
+    losses, guesses = _forward_results(p5, values, cases)
     params = ref.init_params()
 
     def loss_error(factor: float) -> float:
         expected = [ref.feed_forward_sample(params, s * factor, y)[0] for s, y, _ in cases]
         return float(np.max(np.abs(np.array(losses) - expected) / np.abs(expected)))
 
-    factor, _ = infer_scale(loss_error)
+    factor, error = infer_scale(loss_error)
     notes = [holder.note()]
-    if factor != 1:
+    if factor != 1 and error <= Q2_RTOL:
         notes.append("your feed_forward_sample divides its input by 255 itself")
     add_note(record, "; ".join(n for n in notes if n))
     record.add("expected", "loss and one-hot guess of the reference on 6 fixed samples")
@@ -224,26 +236,47 @@ def test_q2_forward_pass(p5, record):
                 f"found {np.round(guesses[k], 3).tolist()}"
             )
     if problems:
-        raise CheckFailed("feed_forward_sample: " + "; ".join(problems[:4]))
-    dataset = _dataset_problems(values, factor)
-    if dataset:
-        raise PartialCredit(1 - Q2_DATASET_SHARE, dataset)
+        diagnosis = _forward_diagnosis(losses, cases, params, factor)
+        raise CheckFailed(f"feed_forward_sample{diagnosis}: " + "; ".join(problems[:4]))
+    dataset = _dataset_problems(p5, values, factor)
+    if dataset:  # Q2 asks for both functions
+        raise CheckFailed(f"feed_forward_sample is right, but {dataset}")
 
 
-def _forward_results(values: dict, cases: Sequence) -> tuple[list[float], list[np.ndarray]]:
+def _forward_diagnosis(
+    losses: list[float], cases: Sequence, params: ref.Params, factor: float
+) -> str:
+    """' matches a known mistake (...)' when the losses are a known wrong forward pass."""
+    for bug, description in FORWARD_BUGS.items():
+        wrong = [buggy_forward(params, s * factor, y, bug) for s, y, _ in cases]
+        if np.allclose(losses, wrong, rtol=Q2_RTOL, equal_nan=True):
+            return f" matches a known mistake ({description})"
+    if not np.all(np.isfinite(losses)):
+        return (
+            " returns a nan loss, the log of a number <= 0 (the loss must be the cross-entropy "
+            "of the softmax probabilities)"
+        )
+    return ""
+
+
+def _forward_results(
+    run: NotebookRun, values: dict, cases: Sequence
+) -> tuple[list[float], list[np.ndarray]]:
     """Each case's (loss, guess) from the probe, validated; the student's errors named."""
     losses, guesses = [], []
     for k, (_, label, kind) in enumerate(cases):
         where = f"on {kind} test sample {k % (len(cases) // 2)} (label {label})"
         if f"error{k}" in values:
-            raise CheckFailed(f"feed_forward_sample raised {values[f'error{k}']} {where}")
+            raise CheckFailed(
+                f"feed_forward_sample raised {explained(run, values[f'error{k}'])} {where}"
+            )
         if f"returned{k}" in values:
             raise CheckFailed(
                 "feed_forward_sample must return (loss, one_hot_guess); "
                 f"{where} it returned {values[f'returned{k}']}"
             )
         when = f"{where}, feed_forward_sample returned"
-        losses.append(number(values, f"loss{k}", "a loss", when))
+        losses.append(_loss(values, f"loss{k}", when))
         guess = array(values, f"guess{k}", "a guess", when)
         if guess.size != 10:
             raise CheckFailed(
@@ -253,7 +286,17 @@ def _forward_results(values: dict, cases: Sequence) -> tuple[list[float], list[n
     return losses, guesses
 
 
-def _dataset_problems(values: dict, sample_factor: float) -> str:
+def _loss(values: dict, key: str, when: str) -> float:
+    """The loss as one number; NaN or infinity stays, to be compared with the reference's."""
+    raw = values.get(key)
+    if isinstance(raw, float | np.ndarray) and np.size(raw) == 1:
+        value = float(np.asarray(raw, dtype=float).reshape(()))
+        if not np.isfinite(value):
+            return value
+    return number(values, key, "a loss", when)
+
+
+def _dataset_problems(run: NotebookRun, values: dict, sample_factor: float) -> str:
     """What is wrong with feed_forward_dataset on the fixed set ('' when nothing).
 
     It ran on one trained network twice (p5_dataset_networks): for raw pixels
@@ -264,7 +307,8 @@ def _dataset_problems(values: dict, sample_factor: float) -> str:
     x, y = p5_dataset()
     what = f"feed_forward_dataset(x, y) on {len(x)} fixed test images"
     if "raw_printed" not in values:
-        return f"{what}: feed_forward_dataset is not defined"
+        why = why_undefined(run, "feed_forward_dataset")
+        return f"feed_forward_dataset is not defined because {why}"
     networks = p5_dataset_networks()
     found = {}
     for tag, factor in (("raw", 1.0), ("scaled", 1 / 255)):
@@ -273,7 +317,7 @@ def _dataset_problems(values: dict, sample_factor: float) -> str:
         returned = values.get(f"{tag}_returned")
         text = printed + ("\n" + str(returned) if returned else "")
         if error:
-            found[factor] = f"{what} raised {str(error)[:300]}"
+            found[factor] = f"{what} raised {explained(run, error)}"
             continue
         if not text.strip():
             found[factor] = f"{what} printed nothing; expected the average loss and the accuracy"
@@ -302,7 +346,7 @@ def q3_updates(p5: NotebookRun) -> tuple[list, Holder]:
             where = f"{kind} test sample {k} (label {label})"
             errors = values.get(f"s{k}_errors")
             if errors:
-                shapes = " then, with a flat 784 sample, ".join(str(e) for e in errors)
+                shapes = " then, with a flat 784 sample, ".join(explained(p5, e) for e in errors)
                 raise CheckFailed(f"train_one_sample raised {shapes} on {where}")
             found = params_from(
                 values, f"s{k}_", holder.orientation, f"after train_one_sample on {where}"
@@ -329,7 +373,9 @@ def train_scale(q3_updates) -> tuple[float, float]:
 @pytest.mark.part("5-q3")
 def test_q3_train_one_sample(q3_updates, train_scale, record):
     results, holder = q3_updates
-    factor, _ = train_scale
+    factor, error = train_scale
+    if error > Q3_RTOL:  # right under neither scale: name the mistake under raw inputs
+        factor = 1.0
     start = ref.orient(ref.init_params(), holder.orientation)
     notes = [holder.note()]
     if factor != 1:
@@ -341,32 +387,35 @@ def test_q3_train_one_sample(q3_updates, train_scale, record):
         error = update_error(start, found, expected)
         worst = max(worst, error)
         if error > Q3_RTOL:
-            raise CheckFailed(q3_message(start, found, x, label, error, where))
+            raise CheckFailed(q3_message(start, found, x, label, where, factor))
     record.add("found", f"largest relative difference from the reference update: {worst:.2e}")
 
 
 def q3_message(
-    start: ref.Params, found: ref.Params, x: np.ndarray, label: int, error: float, where: str
+    start: ref.Params, found: ref.Params, x: np.ndarray, label: int, where: str, factor: float = 1.0
 ) -> str:
-    """The most specific explanation of a wrong update: none made, a known mistake, a
-    constant factor (under either input scale), or the layers that differ."""
+    """The most specific explanation of a wrong update: none made, a known mistake or a
+    constant factor (under either input scale), else the layers that differ from the
+    reference under input scale `factor`."""
     if all(np.array_equal(f, s) for f, s in zip(found.weights, start.weights, strict=True)):
         return (
             f"train_one_sample did not change the weights on {where}: the update lines must "
             "modify the network's weights"
         )
-    for factor in (1.0, 1 / 255):
+    for scale in dict.fromkeys((factor, 1.0, 1 / 255)):
+        correct = ref.step(start, x * scale, label)[0]
         for bug, description in BUGS.items():
-            wrong = buggy_step(start, x * factor, label, ref.LEARNING_RATE, bug)
+            wrong = buggy_step(start, x * scale, label, ref.LEARNING_RATE, bug)
             if update_error(start, found, wrong) < 1e-6:
                 return (
                     f"the update on {where} differs from correct backprop (relative error "
-                    f"{error:.2g}) and matches a known mistake: {description}"
+                    f"{update_error(start, found, correct):.2g}) and matches a known mistake: "
+                    f"{description}"
                 )
-        c = uniform_factor(start, found, ref.step(start, x * factor, label)[0])
+        c = uniform_factor(start, found, correct)
         if c is not None:
             return f"the update on {where} is off by a constant factor: {scale_diagnosis(c)}"
-    correct = ref.step(start, x, label)[0]
+    correct = ref.step(start, x * factor, label)[0]
     layers = [
         f"weights[{i}]"
         for i, (f, s, e) in enumerate(
@@ -375,9 +424,10 @@ def q3_message(
         if not np.allclose(f - s, e - s, rtol=1e-6, atol=1e-12)
     ]
     return (
-        f"the update on {where} differs from correct backprop (relative error {error:.2g}); "
-        f"wrong layers: {', '.join(layers) or 'biases only'}. Expected the gradient of the "
-        "cross-entropy of softmax outputs with sigmoid hidden layers"
+        f"the update on {where} differs from correct backprop (relative error "
+        f"{update_error(start, found, correct):.2g}); wrong layers: "
+        f"{', '.join(layers) or 'biases only'}. Expected the gradient of the cross-entropy of "
+        "softmax outputs with sigmoid hidden layers"
     )
 
 
@@ -397,7 +447,7 @@ def reference_curve(quick: bool) -> list[float]:
 def test_q4_training_reaches_accuracy(p5, history, q4_scale, quick, reference_curve, record):
     values, holder = interface(p5, "p5_q4", "train_one_epoch()")
     factor, scale_note = q4_scale
-    epochs, how = _trained_weights(values, history, holder)
+    epochs, how = _trained_weights(p5, values, history, holder)
     record.add("found", how)
     mnist = load("mnist")
     inputs = mnist.x_test * factor[0] + factor[1]
@@ -418,9 +468,13 @@ def test_q4_training_reaches_accuracy(p5, history, q4_scale, quick, reference_cu
             n
             for n in (
                 scale_note,
-                "raw 0-255 inputs make this training chaotic (correct code ends anywhere in "
-                f"about 0.52-0.72), so this is a sanity gate at {gate:.0%}; the gradient check "
-                "(Q3) carries the points",
+                (
+                    "raw 0-255 inputs make this training chaotic (correct code ends anywhere in "
+                    "about 0.52-0.72), so "
+                    if factor == (1.0, 0.0)
+                    else ""
+                )
+                + f"this is a sanity gate at {gate:.0%}; the gradient check (Q3) carries the points",
             )
             if n
         ),
@@ -434,7 +488,7 @@ def test_q4_training_reaches_accuracy(p5, history, q4_scale, quick, reference_cu
 
 
 def _trained_weights(
-    values: dict, history: WeightHistory, holder: Holder
+    run: NotebookRun, values: dict, history: WeightHistory, holder: Holder
 ) -> tuple[list[ref.Params], str]:
     """The weights after each epoch, and which training produced them."""
     decision = values.get("decision")
@@ -452,10 +506,13 @@ def _trained_weights(
         return [_finite(s.params) for s in epochs], how
     if decision != "retrain":
         raise GraderError(f"probe 'p5_q4' made no decision: {decision!r}")
+    reason = str(values.get("reason", ""))[:300]
     error = values.get("error")
     if error:
-        raise CheckFailed(f"calling train_one_epoch() failed: {str(error)[:500]}")
-    reason = str(values.get("reason", ""))[:300]
+        raise CheckFailed(
+            f"train_one_epoch() failed when the grader trained again, because {reason}: "
+            f"{explained(run, error)}"
+        )
     epochs = [
         _finite(params_from(values, f"e{e}_", holder.orientation, f"after epoch {e + 1}", False))
         for e in range(3)

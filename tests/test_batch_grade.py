@@ -124,6 +124,7 @@ def test_pytest_command_matches_the_grading_contract(tmp_path):
         checks_dir=tmp_path / "checks",
         assignment="spring2023",
         quick=True,
+        retrain=True,
         visible_only=True,
         problems=("p4", "p5"),
     )
@@ -135,6 +136,7 @@ def test_pytest_command_matches_the_grading_contract(tmp_path):
         "-p no:cacheprovider",
         "--assignment spring2023",
         "--quick",
+        "--retrain",
         "--visible-only",
         "--problems p4,p5",
         f"--junitxml {tmp_path / 'j.xml'}",
@@ -186,3 +188,12 @@ def test_thread_budget_reaches_the_kernel(tmp_path, monkeypatch):
         dirs.remove()
     assert env["OMP_NUM_THREADS"] == "1"
     assert "MKL_NUM_THREADS" not in env  # only what the grader itself has set passes
+
+
+def test_retrain_is_an_option_of_grade_and_check():
+    from dlgrade.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["grade", "class", "--out", "o", "--retrain"]).retrain
+    assert parser.parse_args(["check", "alice", "--retrain"]).retrain
+    assert not parser.parse_args(["check", "alice"]).retrain

@@ -253,3 +253,82 @@ def test_input_transform_refuses_data_that_is_not_the_same_images():
     assert input_transform(raw[:, :14] / 255.0, raw) is None  # cropped
     per_pixel = (raw - raw.mean(axis=0)) / (raw.std(axis=0) + 1)
     assert input_transform(per_pixel, raw) is None
+
+
+# --- the network feed_forward_dataset is judged on -----------------------------------
+
+
+def test_the_dataset_network_tells_digits_apart_so_accuracy_bugs_show():
+    from checks.probes import p5_dataset, p5_dataset_networks
+
+    x, y = p5_dataset()
+    networks = p5_dataset_networks()
+    raw_loss, raw_accuracy = ref.evaluate(networks["raw"], x, y)
+    scaled_loss, scaled_accuracy = ref.evaluate(networks["scaled"], x / 255, y)
+    # one network: the raw variant sees raw pixels as the scaled one sees pixels / 255
+    assert raw_loss == pytest.approx(scaled_loss, rel=1e-9) and raw_accuracy == scaled_accuracy
+    guesses = [
+        int(np.argmax(ref.forward_activations(networks["raw"], s.ravel() * 1.0)[-1])) for s in x
+    ]
+    right = sum(g == t for g, t in zip(guesses, y, strict=True))
+    assert right == round(raw_accuracy * len(y)) and right >= 0.6 * len(y)
+    # np.argmax(one_hot_guesses) without axis= compares one flat index with every label
+    assert sum(guesses[0] == t for t in y) != right
+    assert (
+        dataset_report_problems(
+            f"Average loss: {raw_loss:.2f}\nAccuracy: {right}", raw_loss, right, 40
+        )
+        == []
+    )
+
+
+# --- naming a wrong update and a wrong forward pass -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bug", "words"),
+    [
+        ("dsigmoid-on-activation", "sigmoid applied twice"),
+        ("update-inside-loop", "inside the backward loop"),
+        ("loss-vs-prediction", "predicted class"),
+        ("no-softmax", "no softmax"),
+    ],
+)
+def test_q3_message_names_a_known_mistake_under_either_input_scale(sample, bug, words):
+    from checks.test_numpy_backprop import q3_message
+
+    x, label = sample
+    start = ref.orient(ref.init_params(), "out_in")
+    for inside in (1.0, 1 / 255):  # the student's function may divide by 255 itself
+        found = buggy_step(start, x * inside, label, ref.LEARNING_RATE, bug)
+        assert words in q3_message(start, found, x, label, "raw test sample 0")
+
+
+def test_q3_message_names_a_constant_factor_and_otherwise_the_wrong_layers(sample):
+    from checks.test_numpy_backprop import q3_message
+
+    x, label = sample
+    start = ref.init_params()
+    expected, _ = ref.step(start, x / 255, label)
+    found = scaled_update(start, expected, 1 / 784)
+    message = q3_message(start, found, x / 255, label, "scaled test sample 0")
+    assert (
+        "your update is 1/784 of the correct one: did you divide by the sample length?" in message
+    )
+    weights = list(expected.weights)
+    weights[1] = weights[1] + 1e-3
+    odd = ref.Params(tuple(weights), expected.biases)
+    message = q3_message(start, odd, x / 255, label, "scaled test sample 0")
+    assert "wrong layers: weights[1]." in message and "constant factor" not in message
+    assert "did not change the weights" in q3_message(start, start, x, label, "raw")
+
+
+def test_a_forward_pass_without_softmax_is_recognised(sample):
+    from checks.p5_variants import buggy_forward
+
+    x, label = sample
+    params = ref.init_params()
+    assert math.isnan(buggy_forward(params, x, label, "no-softmax"))
+    sigmoid_loss = buggy_forward(params, x / 255, label, "sigmoid-output")
+    right = ref.feed_forward_sample(params, x / 255, label)[0]
+    assert math.isfinite(sigmoid_loss) and abs(sigmoid_loss - right) > 1e-3

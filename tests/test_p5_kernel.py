@@ -203,3 +203,17 @@ def _slice():
 
     mnist = load("mnist")
     return mnist.x_train[:200], mnist.y_train[:200]
+
+
+def test_one_epoch_run_in_the_cell_that_defines_it_is_seen_when_the_cell_ends(tmp_path):
+    once = EPOCHS_IN_ONE_CELL.replace(
+        "for i in range(3):\n    train_one_epoch()", "train_one_epoch()"
+    )
+    cells = (LOAD, HELPERS, DECLARE, FILL, FORWARD, TRAIN_SAMPLE, once)
+    done = run(notebook(tmp_path / "s", *cells))
+    epochs = weight_history(done.kept(P5_WATCH)).epochs
+    assert [(s.cell, s.epochs, s.seen) for s in epochs] == [(6, 1, "when the cell ended")]
+    np.testing.assert_allclose(
+        epochs[0].params.weights[0], bare_training(1)[0].weights[0], rtol=1e-9
+    )
+    assert done.probes["p5_q4"].values["decision"] == "notebook"
