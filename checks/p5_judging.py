@@ -17,6 +17,7 @@ from fractions import Fraction
 import numpy as np
 from numpy.random import default_rng
 
+from checks.scoring import CheckFailed, PartialCredit
 from reference import numpy_backprop as ref
 
 # Input scales a student's function may apply itself: none, or 0-255 to [0, 1].
@@ -164,6 +165,16 @@ def seed_layout(weights: Sequence[np.ndarray]) -> list[str] | None:
         else:
             return None
     return layouts
+
+
+def unseeded(credit: float, message: str) -> str:
+    """The verdict on weights with the asked distribution from another stream, by the
+    manifest's `unseeded_credit`: the note to show at full credit, else a deduction."""
+    if credit <= 0:
+        raise CheckFailed(message)
+    if credit < 1:
+        raise PartialCredit(credit, message)
+    return message
 
 
 # --- Q2: what feed_forward_dataset printed --------------------------------------------

@@ -31,6 +31,7 @@ from checks.p5_judging import (
     scale_diagnosis,
     seed_layout,
     uniform_factor,
+    unseeded,
     update_error,
 )
 from checks.p5_values import (
@@ -46,7 +47,7 @@ from checks.p5_values import (
 )
 from checks.p5_variants import BUGS, FORWARD_BUGS, buggy_forward, buggy_step
 from checks.probes import P5_WATCH, p5_dataset, p5_dataset_networks, p5_samples
-from checks.scoring import CheckFailed, PartialCredit, skip_prerequisite
+from checks.scoring import CheckFailed, skip_prerequisite
 from dlgrade.data import load
 from dlgrade.engine import NotebookRun
 from dlgrade.engine.cells import why_undefined
@@ -104,7 +105,8 @@ def interface(run: NotebookRun, name: str, needed: str) -> tuple[dict, Holder]:
 
 def no_weights(run: NotebookRun) -> str:
     """'interface not found: ...' with what the notebook holds instead, and why."""
-    inventory = run.probe("p5_inventory").values.get("inventory", {})
+    values = run.probe("p5_inventory").values
+    inventory, defined = values.get("inventory", {}), values.get("defined", {})
     found = []
     if isinstance(inventory, dict):
         for kind in ("containers", "arrays", "classes", "functions"):
@@ -112,10 +114,10 @@ def no_weights(run: NotebookRun) -> str:
             if isinstance(items, list) and items:
                 found.append(f"{kind}: " + ", ".join(str(i) for i in items[:12]))
     listing = "; ".join(found) or "nothing usable"
-    defined = isinstance(inventory, dict) and any(
-        str(c).startswith("weights ") for c in inventory.get("containers", [])
-    )
-    cause = "" if defined else f"; `weights` is not defined because {why_undefined(run, 'weights')}"
+    if isinstance(defined, dict) and "weights" in defined:
+        cause = f"; `weights` is a {str(defined['weights'])[:40]}"
+    else:
+        cause = f"; `weights` is not defined because {why_undefined(run, 'weights')}"
     return (
         "interface not found: the notebook must hold its 784-32-32-10 network as `weights` and "
         "`biases`, lists of 3 arrays as in the starter (weights (n_in, n_out) or (n_out, n_in)), "
@@ -172,16 +174,12 @@ def test_q1_initialisation(p5, history, part, record):
         + ", ".join(stds)
         + ("; " + seeding if layouts else ""),
     )
+    add_note(record, "; ".join(n for n in notes if n))
     if problems:
         raise CheckFailed("; ".join(problems))
     if not layouts:
-        credit = part.setting("unseeded_credit", 1.0)
-        if credit == 0:
-            raise CheckFailed(seeding)
-        if credit < 1:
-            raise PartialCredit(credit, seeding)
-        notes.append(seeding)
-    add_note(record, "; ".join(n for n in notes if n))
+        notes.append(unseeded(part.setting("unseeded_credit", 1.0), seeding))
+        add_note(record, "; ".join(n for n in notes if n))
 
 
 def _init_statistics(layer: int, w: np.ndarray, fan: int, stds: list[str]) -> list[str]:

@@ -17,9 +17,11 @@ from checks.p5_judging import (
     scale_diagnosis,
     seed_layout,
     uniform_factor,
+    unseeded,
     update_error,
 )
 from checks.p5_variants import buggy_step
+from checks.scoring import CheckFailed, PartialCredit
 from reference import numpy_backprop as ref
 
 LAYERS = ((784, 32), (32, 32), (32, 10))
@@ -195,6 +197,16 @@ def test_seed_layout_says_how_each_layer_was_drawn():
 @pytest.mark.parametrize("how", ["legacy-np-random", "fresh-rng-per-layer", "other-seed"])
 def test_seed_layout_rejects_other_streams(how):
     assert seed_layout(draw(how)) is None
+
+
+def test_unseeded_draws_get_the_credit_the_manifest_sets():
+    note = "right distribution, not the asked stream"
+    assert unseeded(1.0, note) == note  # the default: full credit, with the note
+    with pytest.raises(PartialCredit) as partial:
+        unseeded(0.5, note)
+    assert partial.value.fraction == 0.5 and note in partial.value.message
+    with pytest.raises(CheckFailed, match=note):
+        unseeded(0.0, note)
 
 
 # --- what feed_forward_dataset printed ------------------------------------------------

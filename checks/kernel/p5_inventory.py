@@ -23,6 +23,8 @@ def _dlgrade_probe():
             classes.append(name)
         elif callable(value) and getattr(value, "__module__", "") == "__main__":
             functions.append(name)
+    interface = ("weights", "biases", "feed_forward_sample", "train_one_sample", "train_one_epoch")
+    _dlgrade_emit("defined", {n: type(globals()[n]).__name__ for n in interface if n in globals()})
     _dlgrade_emit(
         "inventory",
         {
