@@ -56,8 +56,16 @@ from reference import numpy_backprop as ref
 Q2_RTOL = 1e-6  # loss of one forward pass
 Q3_RTOL = 1e-8  # the update must match the reference to this relative precision
 Q4_GATE = {False: 0.5, True: 0.3}  # final test accuracy, by quick mode
-# A probe that has nothing because of the student's code (kernel died, too slow, bad values).
-STUDENT_PROBE_ERRORS = ("not run", "kernel died", "timed out", "refused", "left no results")
+# How the engine says a probe has nothing because of the student's code: the kernel died
+# or was stopped, the student's functions ran past the time limit, they returned values
+# the grader refuses. Anything else is the grader's own probe failing.
+STUDENT_PROBE_ERRORS = (
+    "not run:",
+    "kernel died",
+    "probe timed out",
+    "refused:",
+    "the probe left no results",
+)
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +89,7 @@ def probe_values(run: NotebookRun, name: str, needed: str) -> dict:
     """A probe's values; its failure is the student's only when their code caused it."""
     result = run.probe(name)
     if result.error:
-        if any(word in result.error for word in STUDENT_PROBE_ERRORS):
+        if any(part.startswith(STUDENT_PROBE_ERRORS) for part in result.error.split("; ")):
             raise CheckFailed(f"the grader could not call {needed}: {result.error}")
         raise GraderError(f"the grader's probe {name!r} failed (please report): {result.error}")
     return result.values

@@ -178,3 +178,10 @@ def test_weight_history_reads_init_and_epochs_and_names_a_bad_keep():
     broken = [k if k.key != "init_w1" else Kept(3, "init_w1", "oops", k.seq) for k in kept]
     with pytest.raises(CheckFailed, match="kept after cell 4, 'weights\\[1\\]' is str"):
         weight_history(broken)
+
+
+def test_ipythons_output_history_is_not_a_holder(tools):
+    weights, biases = student_init()
+    params = dict(zip(("W1", "W2", "W3", "b1", "b2", "b3"), weights + biases, strict=True))
+    namespace = {"In": ["", "params"], "Out": {3: weights, 4: biases, 5: params}, "params": params}
+    assert tools.find(namespace)["where"].startswith("the dict `params`")

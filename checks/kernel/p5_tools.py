@@ -56,6 +56,10 @@ def _dlgrade_p5_tools():
     def sequences(value):
         return isinstance(value, list | tuple)
 
+    def skipped(name):
+        # IPython's output history (Out, _oh) holds the same objects under other names.
+        return str(name).startswith("_") or name in ("In", "Out")
+
     def name_score(name, word):
         lowered = str(name).lower()
         score = 2 if word in lowered else 1 if lowered[:1] == word[0] else 0
@@ -72,7 +76,7 @@ def _dlgrade_p5_tools():
     def two_sequences(namespace):
         found_w, found_b = [], []
         for name, value in namespace.items():
-            if name.startswith("_") or not sequences(value) or len(value) != 3:
+            if skipped(name) or not sequences(value) or len(value) != 3:
                 continue
             orientation = weight_set(list(value))
             if orientation:
@@ -169,7 +173,7 @@ def _dlgrade_p5_tools():
         if found is not None:
             return found
         for name, value in list(namespace.items()):
-            if name.startswith("_"):
+            if skipped(name):
                 continue
             try:
                 if isinstance(value, dict):
