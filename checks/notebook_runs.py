@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from checks.sources import Choice, choose
 from dlgrade.engine import NotebookRun, Probe, SandboxConfig, SourceFile, Submission, run_notebook
@@ -22,6 +25,11 @@ from dlgrade.records import Observation
 
 # Reference modules (manifest `problem`) whose checks read a notebook, by engine problem id.
 NOTEBOOK_PROBLEMS = {"relu_fit": "p3", "fashion_mlp": "p4", "numpy_backprop": "p5"}
+# A front end that runs the probes itself puts, under this key of the pytest
+# config's stash, an object with NotebookRuns' `get`, `choice` and `runs`; the
+# `notebooks` fixture then hands it out instead of sandboxed runs. dlgrade.student
+# does, to check a student's live kernel from inside their notebook.
+RUNS_OVERRIDE = pytest.StashKey[Any]()
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,11 @@ def kernel_code(name: str) -> str:
 
 
 def p3_probes() -> list[Probe]:
-    return [Probe("p3_params", kernel_code("p3_params"))]
+    return []  # problem 3a reads the value history (p3_watches), not the final state
+
+
+def p3_watches() -> list[Watch]:
+    return [Watch("p3", kernel_code("p3_watch"), budget_bytes=4 << 20)]
 
 
 def p4_probes() -> list[Probe]:
@@ -147,4 +151,7 @@ def probes_by_problem(retrain: bool = False) -> dict[str, Callable[[], list[Prob
 
 PROBES_BY_PROBLEM = probes_by_problem()
 # Watches (dlgrade.engine.Watch) each problem runs after every cell: its value history.
-WATCHES_BY_PROBLEM: dict[str, Callable[[], list[Watch]]] = {"p5": p5_watches}
+WATCHES_BY_PROBLEM: dict[str, Callable[[], list[Watch]]] = {
+    "p3": p3_watches,
+    "p5": p5_watches,
+}

@@ -38,6 +38,38 @@ class Observation:
     message: str
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who handed a submission in, as the LMS export says ("" where it does not say)."""
+
+    id: str = ""  # the LMS's id for the student: Canvas user id, Gradescope SID, GitHub username
+    name: str = ""
+    email: str = ""
+    lms: str = ""  # whose id `id` is: "canvas", "gradescope", "classroom" (or "" when unknown)
+
+
+@dataclass(frozen=True)
+class IntakeSummary:
+    """How a class folder or LMS export was read, and every file no student was given."""
+
+    layout: str  # "folders", "gradescope", "canvas" or "classroom"
+    source: str  # the folder or zip that was read
+    unassigned: tuple[str, ...] = ()  # paths relative to `source`
+    notes: tuple[str, ...] = ()  # remarks for the TA (a submission without metadata, say)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IntakeSummary:
+        return cls(
+            layout=data["layout"],
+            source=data["source"],
+            unassigned=tuple(data.get("unassigned", ())),
+            notes=tuple(data.get("notes", ())),
+        )
+
+
 @dataclass
 class GradeRecord:
     """Everything graded for one student submission."""
@@ -51,6 +83,9 @@ class GradeRecord:
     observations: list[Observation] = field(default_factory=list)
     isolation: str = ""  # "bubblewrap" or "reduced: ..."
     quick: bool = False
+    # From the LMS export the submission came in (dlgrade.intake); empty for plain folders.
+    identities: list[Identity] = field(default_factory=list)
+    late: bool = False  # the LMS marked the hand-in as late
 
     @property
     def total(self) -> float:
@@ -78,24 +113,12 @@ class GradeRecord:
             observations=[Observation(**o) for o in data.get("observations", [])],
             isolation=data.get("isolation", ""),
             quick=data.get("quick", False),
+            identities=[Identity(**i) for i in data.get("identities", [])],
+            late=data.get("late", False),
         )
 
     def gradescope_results(self) -> dict:
-        """Gradescope's autograder `results.json` for this record."""
-        notes = "\n".join(f"[{o.source}] {o.kind}: {o.message}" for o in self.observations)
-        return {
-            "score": self.total,
-            "execution_time": round(self.duration_s, 2),
-            "output": notes,
-            "tests": [
-                {
-                    "name": f"{r.part}: {r.name}",
-                    "score": r.points,
-                    "max_score": r.max_points,
-                    "status": "passed" if r.status == "passed" else "failed",
-                    "output": r.message,
-                    "visibility": "visible" if r.visibility == "visible" else "after_published",
-                }
-                for r in self.results
-            ],
-        }
+        """Gradescope's autograder `results.json` for this record (see dlgrade.lms.gradescope)."""
+        from dlgrade.lms.gradescope import results_json  # the format lives with the other LMS ones
+
+        return results_json(self)

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import jinja2
 
 from dlgrade import __version__
-from dlgrade.records import GradeRecord
+from dlgrade.records import GradeRecord, IntakeSummary
 from reports import summaries
 from reports.plots import histogram, horizontal_bars
 from reports.similarity import SimilarityReport
@@ -81,8 +81,9 @@ def render_index(
     records: Sequence[GradeRecord],
     similarity: SimilarityReport | None = None,
     similarity_href: str = "similarity.html",
+    intake: IntakeSummary | None = None,
 ) -> str:
-    """The class page: distribution, hardest parts, flags, timing and links."""
+    """The class page: distribution, hardest parts, flags, timing, links and unassigned files."""
     grades = summaries.grades_frame(records)
     timing = summaries.timing_frame(records)
     partners: Mapping[str, list[str]] = similarity.partners() if similarity else {}
@@ -106,6 +107,7 @@ def render_index(
         else None,
         similarity=similarity,
         similarity_href=similarity_href,
+        intake=intake,
         **_common(),
     )
 

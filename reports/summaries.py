@@ -3,7 +3,8 @@
 Only `dlgrade.records` goes in; DataFrames come out. The CSV columns are a
 contract for TAs' spreadsheets: `student`, one column per part id (points),
 `total`, `max`, `percent`, `status`, `pending_manual`, `duration_s`,
-`student_compute_s`.
+`student_compute_s`; then, when the class came from an LMS export that names
+students, `id`, `name`, `email` (group members joined with "; ") and `late`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from reports.views import SERIOUS_KINDS, first_line, percent
 
 FIXED_COLUMNS = ("total", "max", "percent", "status", "pending_manual")
 TIME_COLUMNS = ("duration_s", "student_compute_s")
+IDENTITY_COLUMNS = ("id", "name", "email", "late")
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,25 @@ def grades_frame(records: Sequence[GradeRecord]) -> pd.DataFrame:
                 "pending_manual": sum(r.status == "manual" for r in record.results),
                 "duration_s": round(record.duration_s, 2),
                 "student_compute_s": round(record.student_compute_s, 2),
+                **identity_cells(record),
             }
         )
     columns = ["student", *parts, *FIXED_COLUMNS, *TIME_COLUMNS]
+    # Appended, so spreadsheets reading the older columns by position keep working.
+    if any(r.identities for r in records):
+        columns += IDENTITY_COLUMNS
     return pd.DataFrame(rows, columns=columns).sort_values("student", ignore_index=True)
+
+
+def identity_cells(record: GradeRecord) -> dict[str, str | bool]:
+    """id, name, email of the submitters ("; " between group members) and the late flag."""
+    people = record.identities
+    return {
+        "id": "; ".join(p.id for p in people if p.id),
+        "name": "; ".join(p.name for p in people if p.name),
+        "email": "; ".join(p.email for p in people if p.email),
+        "late": record.late,
+    }
 
 
 def part_stats(records: Sequence[GradeRecord]) -> pd.DataFrame:
@@ -144,3 +161,24 @@ def timing_frame(records: Sequence[GradeRecord]) -> pd.DataFrame:
         columns=["student", "duration_s", "student_compute_s", "overhead_s"],
     )
     return frame.sort_values("duration_s", ascending=False, ignore_index=True)
+
+
+# Left out of the score a self-check is judged by (`dlgrade check --fail-under`):
+# awaiting a TA, not graded by the grader's choice, broken by the harness. None
+# of them says anything about the student's work.
+NOT_JUDGED = frozenset({"manual", "skipped", "error"})
+
+
+def judged_totals(record: GradeRecord) -> tuple[float, float]:
+    """(points, max points) over the parts this run judged."""
+    judged = [r for r in record.results if r.status not in NOT_JUDGED]
+    return (
+        round(sum(r.points for r in judged), 4),
+        round(sum(r.max_points for r in judged), 4),
+    )
+
+
+def judged_percent(record: GradeRecord) -> float | None:
+    """Percentage of the judged parts' points; None when nothing was judged."""
+    points, maximum = judged_totals(record)
+    return round(100 * points / maximum, 1) if maximum else None

@@ -1,7 +1,8 @@
 """Grade a folder of submissions: N `pytest checks` processes at a time, resumable.
 
 Each immediate sub-folder of the class folder (not starting with "_" or ".")
-is one submission. A finished student's `OUT/<student>/grade.json` marks it
+is one submission; LMS exports (Gradescope, Canvas, GitHub Classroom) are read
+by `dlgrade.intake`, which also supplies each student's identity. A finished student's `OUT/<student>/grade.json` marks it
 done, so an interrupted run picks up where it stopped. One submission that
 crashes or hangs gets an "error" record and never holds up the others.
 """
@@ -25,6 +26,8 @@ from dlgrade.grading.outputs import (
     write_student_outputs,
 )
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
+from dlgrade.intake import ClassInput, read_class
+from dlgrade.intake.outputs import WORK_DIR, record_intake
 from dlgrade.records import GradeRecord
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityReport, find_similar
 
@@ -42,6 +45,7 @@ class BatchOutcome:
     resumed: list[str]  # skipped because OUT already had their grade
     wall_s: float
     similarity: SimilarityReport | None
+    intake: ClassInput | None = None
 
     @property
     def errors(self) -> list[str]:
@@ -135,15 +139,13 @@ def grade_class(
     only: str | None = None,
     similarity: SimilarityOptions = SimilarityOptions(),
     progress: bool = True,
+    layout: str = "auto",
 ) -> BatchOutcome:
     """Grade what is not yet graded, then rebuild the class files from OUT."""
     start = time.monotonic()
     # OUT may sit inside DIR (DIR/grades, say): it is not a student.
-    submissions = {
-        name: path
-        for name, path in find_submissions(root).items()
-        if path.resolve() != out.resolve()
-    }
+    intake = read_class(root, out / WORK_DIR, layout, exclude=(out,))
+    submissions = intake.folders()
     if not submissions:
         raise BatchError(
             f"no submission folders in {root} (names starting with _ or . are ignored)"
@@ -154,7 +156,7 @@ def grade_class(
     report = _similarity(submissions, similarity)
     if report is not None:
         write_similarity(out, report)
-    records = load_records(out)
+    records = record_intake(out, intake, load_records(out))
     write_class_outputs(out, records, report)
     return BatchOutcome(
         records=records,
@@ -162,6 +164,7 @@ def grade_class(
         resumed=resumed,
         wall_s=time.monotonic() - start,
         similarity=report,
+        intake=intake,
     )
 
 
@@ -191,6 +194,12 @@ def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
         lines.append(
             f"{len(outcome.errors)} grading error(s): {', '.join(outcome.errors)} "
             "(see their report.html; regrade one with --only NAME)"
+        )
+    if outcome.intake and outcome.intake.layout != "folders":
+        lines.append(f"read as a {outcome.intake.layout} export")
+    if outcome.intake and outcome.intake.unassigned:
+        lines.append(
+            f"{len(outcome.intake.unassigned)} file(s) belong to no student: listed in the class report"
         )
     if outcome.similarity and outcome.similarity.pairs:
         lines.append(

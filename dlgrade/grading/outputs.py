@@ -6,6 +6,7 @@
     OUT/grades.csv, grades.json  the class, one row / record per student
     OUT/similarity.json          similarity scores (kept so reports can be rebuilt)
     OUT/similarity.html          side-by-side view of flagged pairs
+    OUT/intake.json              how the class was read (layout, files no student was given)
     OUT/index.html               the class report
 
 Every other file is derived from the grade.json files, so `rebuild_class_outputs`
@@ -19,13 +20,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dlgrade.data.atomic import atomic_output
-from dlgrade.records import GradeRecord
+from dlgrade.records import GradeRecord, IntakeSummary
 from reports.render import render_index, render_similarity, render_student
 from reports.similarity import SimilarityReport
 from reports.summaries import grades_frame
 
 GRADE_FILE = "grade.json"
 SIMILARITY_JSON = "similarity.json"
+INTAKE_JSON = "intake.json"  # written by dlgrade.intake.outputs
 
 
 class OutputError(Exception):
@@ -82,6 +84,18 @@ def load_similarity(out: Path) -> SimilarityReport | None:
         ) from err
 
 
+def load_intake(out: Path) -> IntakeSummary | None:
+    path = out / INTAKE_JSON
+    if not path.is_file():
+        return None
+    try:
+        return IntakeSummary.from_dict(json.loads(path.read_text("utf-8")))
+    except (ValueError, KeyError, TypeError) as err:
+        raise OutputError(
+            f"cannot read {path}: {err!r}; rerun `dlgrade grade` to rebuild it"
+        ) from err
+
+
 def write_similarity(out: Path, report: SimilarityReport) -> None:
     write_json(out / SIMILARITY_JSON, report.to_dict())
     write_text(out / "similarity.html", render_similarity(report))
@@ -94,7 +108,7 @@ def write_class_outputs(
     frame = grades_frame(records)
     write_text(out / "grades.csv", frame.to_csv(index=False))
     write_json(out / "grades.json", [r.to_dict() for r in records])
-    write_text(out / "index.html", render_index(records, similarity))
+    write_text(out / "index.html", render_index(records, similarity, intake=load_intake(out)))
 
 
 def rebuild_reports(out: Path) -> list[GradeRecord]:
