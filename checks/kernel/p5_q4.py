@@ -27,7 +27,7 @@ def _dlgrade_probe():
     if bool(_dlgrade_inputs["retrain"]):
         reason = "the grader was asked to re-train (--retrain)"
     elif training is None or training["started"] == 0:
-        reason = "the notebook never called train_one_epoch"
+        reason = "no call of train_one_epoch was seen in the notebook"
     elif training["failed"] or training["epochs"] < training["started"]:
         reason = f"the notebook's training did not finish ({training['failed'] or 'interrupted'})"
     else:
