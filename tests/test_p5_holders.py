@@ -185,3 +185,20 @@ def test_ipythons_output_history_is_not_a_holder(tools):
     params = dict(zip(("W1", "W2", "W3", "b1", "b2", "b3"), weights + biases, strict=True))
     namespace = {"In": ["", "params"], "Out": {3: weights, 4: biases, 5: params}, "params": params}
     assert tools.find(namespace)["where"].startswith("the dict `params`")
+
+
+def test_lists_get_their_own_arrays_back_after_a_function_rebinds_items(tools):
+    weights, biases = student_init()
+    originals = [(w, w.copy()) for w in weights]
+    namespace = {"weights": weights, "biases": biases}
+    found = tools.find(namespace)
+    saved = tools.save(namespace, found)
+    tools.write(namespace, found, *grader_params())
+    # a student's update that rebinds items instead of updating them in place
+    weights[0] = weights[0] - 1.0
+    weights.append("junk")
+    tools.restore(namespace, saved)
+    assert len(weights) == 3
+    for now, (obj, values) in zip(weights, originals, strict=True):
+        assert now is obj
+        np.testing.assert_array_equal(now, values)
