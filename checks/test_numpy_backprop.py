@@ -34,6 +34,7 @@ from checks.p5_judging import (
     unseeded,
     update_error,
 )
+from checks.p5_reference_curve import reference_curve as cached_reference_curve
 from checks.p5_values import (
     LAYERS,
     GraderError,
@@ -444,10 +445,7 @@ def q3_message(
 @pytest.fixture(scope="session")
 def reference_curve(quick: bool) -> list[float]:
     """The reference's test accuracy after each of 3 epochs, on raw inputs as the starter."""
-    mnist = load("mnist")
-    limit = 6000 if quick else None
-    history = ref.train(mnist.x_train[:limit], mnist.y_train[:limit], mnist.x_test, mnist.y_test)
-    return [round(r.test_acc, 4) for r in history[1:]]
+    return cached_reference_curve(quick)
 
 
 @pytest.mark.part("5-q4")
