@@ -50,7 +50,7 @@ def _dlgrade_p5_call(function, *args, **kwargs):
     """(result, None), or (None, the exception) when the student's code raised."""
     try:
         return function(*args, **kwargs), None
-    except Exception as err:  # noqa: BLE001 -- the student's error is the finding
+    except (Exception, SystemExit) as err:  # the student's error (exit() too) is the finding
         return None, err
 
 
