@@ -4,8 +4,9 @@ Session-scoped facts about the run come from the grading plugin's `Grader`
 (one place for the submission and the assignment); the answers file is read
 once per run. Notebook-based checks add their own session fixtures here
 (e.g. a `submission` from `dlgrade.engine.discover(submission_path)`, a
-notebook run per problem) and skip with one reason when a prerequisite is
-missing: `checks.scoring.skip_prerequisite("no notebook for problem 4")`.
+notebook run per problem) and end with one reason and its status when a
+prerequisite is missing through the student's doing:
+`checks.scoring.prerequisite_failed(problem.reason, problem.status)`.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def notebooks(grader: Grader, request: pytest.FixtureRequest) -> Iterator[Notebo
             WATCHES_BY_PROBLEM,
         )
     yield runs
-    grader.note_runs(runs.runs)
+    grader.note_runs(runs.runs, runs.failed_cells())
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 import torch
 
+from checks.notebook_runs import require_probe
 from checks.p4_figures import curve_figures, probability_figures, probability_problems
-from checks.scoring import CheckFailed, PartialCredit, skip_prerequisite
+from checks.scoring import CheckFailed, PartialCredit, not_graded, prerequisite_failed
 from dlgrade.data import load
 from dlgrade.engine import NotebookRun
 from reference import fashion_mlp as ref
@@ -33,7 +34,7 @@ _NORMALIZE = re.compile(r"Normalize\(mean=[\[(]?\s*([-\d.eE+]+).*?std=[\[(]?\s*(
 def p4(notebooks) -> NotebookRun:
     problem = notebooks.get("p4")
     if problem.run is None:
-        skip_prerequisite(problem.reason)
+        prerequisite_failed(problem.reason, problem.status)
     return problem.run
 
 
@@ -41,7 +42,8 @@ def p4(notebooks) -> NotebookRun:
 def p4_values(p4) -> dict:
     result = p4.probe("p4_model")
     if result.error and not result.values:
-        skip_prerequisite(f"could not read the model from {p4.source.path.name}: {result.error}")
+        require_probe(p4, result, "the model")
+        prerequisite_failed(f"could not read the model from {p4.source.path.name}: {result.error}")
     return result.values
 
 
@@ -226,9 +228,7 @@ def test_probability_figure(p4, record):
 @pytest.mark.part(spring2023="4-reported")
 def test_reported_accuracy(answers, part, measured_accuracy, quick, record):
     if quick:
-        skip_prerequisite(
-            "quick mode trains on a slice, so the reported accuracy cannot be compared"
-        )
+        not_graded("quick mode trains on a slice, so the reported accuracy cannot be compared")
     reported = answers.reported_test_accuracy(part.id)
     record.add("found", f"reported {reported:.2f} %, measured {measured_accuracy:.2%}")
     if abs(reported - 100 * measured_accuracy) > REPORTED_TOLERANCE:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from checks.notebook_runs import require_probe
 from checks.p5_judging import (
     dataset_report_problems,
     infer_scale,
@@ -34,7 +35,6 @@ from checks.p5_judging import (
     unseeded,
     update_error,
 )
-from checks.p5_reference_curve import reference_curve as cached_reference_curve
 from checks.p5_values import (
     LAYERS,
     GraderError,
@@ -48,8 +48,9 @@ from checks.p5_values import (
 )
 from checks.p5_variants import BUGS, FORWARD_BUGS, buggy_forward, buggy_step
 from checks.probes import P5_WATCH, p5_dataset, p5_dataset_networks, p5_samples
-from checks.scoring import CheckFailed, skip_prerequisite
+from checks.scoring import CheckFailed, prerequisite_failed
 from dlgrade.data import load
+from dlgrade.data.derived import cached_value
 from dlgrade.engine import NotebookRun
 from dlgrade.engine.cells import why_undefined
 from reference import numpy_backprop as ref
@@ -73,7 +74,7 @@ STUDENT_PROBE_ERRORS = (
 def p5(notebooks) -> NotebookRun:
     problem = notebooks.get("p5")
     if problem.run is None:
-        skip_prerequisite(problem.reason)
+        prerequisite_failed(problem.reason, problem.status)
     return problem.run
 
 
@@ -90,6 +91,7 @@ def probe_values(run: NotebookRun, name: str, needed: str) -> dict:
     """A probe's values; its failure is the student's only when their code caused it."""
     result = run.probe(name)
     if result.error:
+        require_probe(run, result, needed)  # the kernel died or was stopped: that status
         if any(part.startswith(STUDENT_PROBE_ERRORS) for part in result.error.split("; ")):
             raise CheckFailed(f"the grader could not call {needed}: {result.error}")
         raise GraderError(f"the grader's probe {name!r} failed (please report): {result.error}")
@@ -443,9 +445,28 @@ def q3_message(
 
 
 @pytest.fixture(scope="session")
-def reference_curve(quick: bool) -> list[float]:
-    """The reference's test accuracy after each of 3 epochs, on raw inputs as the starter."""
-    return cached_reference_curve(quick)
+def reference_curve(quick: bool, q4_scale) -> list[float]:
+    """The reference's test accuracy after each of 3 epochs, with the student's kind of
+    inputs (raw, or scaled to [0, 1]). The same for every student: trained once per data,
+    code and mode, then read from disk."""
+    scaled = q4_scale[0][0] != 1.0
+    return cached_value(
+        "p5-reference-curve",
+        lambda: _reference_curve(quick, scaled),
+        datasets=("mnist",),
+        code=(ref,),
+        quick=quick,
+        scaled=scaled,
+    )
+
+
+def _reference_curve(quick: bool, scaled: bool) -> list[float]:
+    mnist = load("mnist")
+    limit = 6000 if quick else None
+    history = ref.train(
+        mnist.x_train[:limit], mnist.y_train[:limit], mnist.x_test, mnist.y_test, scale=scaled
+    )
+    return [round(r.test_acc, 4) for r in history[1:]]
 
 
 @pytest.mark.part("5-q4")
@@ -463,7 +484,7 @@ def test_q4_training_reaches_accuracy(p5, history, q4_scale, quick, reference_cu
             "title": "Test accuracy after each epoch (measured by the grader)",
             "xlabel": "epoch",
             "ylabel": "test accuracy",
-            "series": {"student": accuracies, "reference (raw inputs)": reference_curve},
+            "series": {"student": accuracies, "reference": reference_curve},
         },
     )
     gate = Q4_GATE[quick]

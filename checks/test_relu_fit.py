@@ -20,7 +20,7 @@ import pytest
 
 from checks.answers.errors import AnswerError
 from checks.p3_fits import STANDARD, Candidate, Fit, assembled, fits
-from checks.scoring import CheckFailed, skip_prerequisite
+from checks.scoring import CheckFailed, prerequisite_failed
 from dlgrade.engine import Kept, NotebookRun
 from dlgrade.engine.cells import cell_problem
 from reference import relu_fit
@@ -78,7 +78,9 @@ def p3_candidates(answers, notebooks) -> Pool:
             return Pool("answers.toml", given)
     problem = notebooks.get("p3")
     if problem.run is None:
-        skip_prerequisite(f"no [3a] parameters in answers.toml and {problem.reason}")
+        prerequisite_failed(
+            f"no [3a] parameters in answers.toml and {problem.reason}", problem.status
+        )
     vectors, pieces = from_history(problem.run.kept("p3"))
     return Pool(
         problem.source_name, {"dataset1": vectors, "dataset2": vectors}, pieces, problem.run

@@ -344,19 +344,3 @@ def test_a_forward_pass_without_softmax_is_recognised(sample):
     sigmoid_loss = buggy_forward(params, x / 255, label, "sigmoid-output")
     right = ref.feed_forward_sample(params, x / 255, label)[0]
     assert math.isfinite(sigmoid_loss) and abs(sigmoid_loss - right) > 1e-3
-
-
-def test_the_reference_curve_is_trained_once_then_read_from_the_cache(tmp_path, monkeypatch):
-    from checks import p5_reference_curve
-
-    calls = []
-    monkeypatch.setattr(
-        p5_reference_curve, "_train", lambda quick: calls.append(quick) or [0.5] * 3
-    )
-    assert p5_reference_curve.reference_curve(True, tmp_path) == [0.5, 0.5, 0.5]
-    assert p5_reference_curve.reference_curve(True, tmp_path) == [0.5, 0.5, 0.5]
-    assert p5_reference_curve.reference_curve(False, tmp_path) == [0.5, 0.5, 0.5]
-    assert calls == [True, False]  # once per mode
-    (tmp_path / p5_reference_curve.CACHE_FILE).write_text("{not json")
-    assert p5_reference_curve.reference_curve(True, tmp_path) == [0.5, 0.5, 0.5]
-    assert calls == [True, False, True]  # a broken cache is only a miss

@@ -11,17 +11,31 @@
 
 Every other file is derived from the grade.json files, so `rebuild_class_outputs`
 can regenerate all of them (after a manual-review merge, say).
+
+Nothing about one student stops the class files: a report page that cannot
+be rendered becomes a plain page plus a `report-error` observation, and a
+grade.json that cannot be read back becomes that student's error record.
 """
 
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from dlgrade.data.atomic import atomic_output
-from dlgrade.records import GradeRecord, IntakeSummary
-from reports.render import render_index, render_similarity, render_student
+from dlgrade.grading.runner import error_record
+from dlgrade.records import (
+    PLEASE_REPORT,
+    GradeRecord,
+    IntakeSummary,
+    Observation,
+    ObservationKind,
+    rerun_hint,
+)
+from reports.render import render_index, render_plain_student, render_similarity, render_student
 from reports.similarity import SimilarityReport
 from reports.summaries import grades_frame
 
@@ -48,12 +62,60 @@ def grade_path(out: Path, student: str) -> Path:
     return out / student / GRADE_FILE
 
 
-def write_student_outputs(out: Path, record: GradeRecord) -> None:
-    """grade.json last: its presence means "this student is done" to a resumed run."""
-    folder = out / record.student
-    write_json(folder / "results.json", record.gradescope_results())
-    write_text(folder / "report.html", render_student(record))
-    write_json(folder / GRADE_FILE, record.to_dict())
+def _json_bytes(data: object) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def student_files(record: GradeRecord) -> dict[str, bytes]:
+    """The files of OUT/<student>/ derived from the record, by name (grade.json among them).
+
+    A page that cannot be rendered never costs the grade: a plain page is
+    written instead, with the traceback in report-error.log and a
+    `report-error` observation in grade.json.
+    """
+    # A report error describes the page last written; this attempt starts afresh.
+    kept = [o for o in record.observations if o.kind != ObservationKind.REPORT_ERROR]
+    record = replace(record, observations=kept)
+    files: dict[str, bytes] = {}
+    try:
+        page = render_student(record)
+    except Exception as err:  # any bug in rendering one record must not stop the batch
+        files["report-error.log"] = traceback.format_exc().encode("utf-8")
+        record = _with_report_error(record, err)
+        page = render_plain_student(record)
+    files["results.json"] = _json_bytes(record.gradescope_results())
+    files["report.html"] = page.encode("utf-8")
+    files[GRADE_FILE] = _json_bytes(record.to_dict())
+    return files
+
+
+def _with_report_error(record: GradeRecord, err: Exception) -> GradeRecord:
+    message = (
+        f"the report page could not be rendered ({type(err).__name__}: {err}); a plain page "
+        f"was written instead; {PLEASE_REPORT} (traceback in report-error.log)"
+    )
+    note = Observation("harness", ObservationKind.REPORT_ERROR, message)
+    return replace(record, observations=[*record.observations, note])
+
+
+def write_student_files(out: Path, student: str, files: dict[str, bytes]) -> None:
+    """Write a student's files; grade.json last: its presence means "this student is done"
+    to a resumed run. Names are relative and stay inside OUT/<student>/."""
+    folder = out / student
+    for name in sorted(files, key=lambda n: n == GRADE_FILE):
+        path = folder / name
+        if path.resolve().parent != folder.resolve() or name.startswith("."):
+            raise OutputError(f"refusing to write {name!r} outside {folder}")
+        with atomic_output(path, fsync=False) as tmp:
+            tmp.write_bytes(files[name])
+
+
+def write_student_outputs(out: Path, record: GradeRecord) -> GradeRecord:
+    """Render and write one student's files; the record as written (with a
+    `report-error` observation when its page could not be rendered)."""
+    files = student_files(record)
+    write_student_files(out, record.student, files)
+    return GradeRecord.from_dict(json.loads(files[GRADE_FILE]))
 
 
 def read_record(path: Path) -> GradeRecord:
@@ -67,9 +129,16 @@ def read_record(path: Path) -> GradeRecord:
 
 
 def load_records(out: Path) -> list[GradeRecord]:
-    """Every student's record in OUT, sorted by student."""
-    paths = sorted(out.glob(f"*/{GRADE_FILE}"))
-    return sorted((read_record(p) for p in paths), key=lambda r: r.student)
+    """Every student's record in OUT, sorted by student; an unreadable one becomes an error record."""
+    records = []
+    for path in sorted(out.glob(f"*/{GRADE_FILE}")):
+        try:
+            records.append(read_record(path))
+        except OutputError as err:
+            student = path.parent.name
+            reason = f"{err}; or: {rerun_hint(student)}"
+            records.append(error_record(student, reason, 0.0, quick=False))
+    return sorted(records, key=lambda r: r.student)
 
 
 def load_similarity(out: Path) -> SimilarityReport | None:
@@ -113,8 +182,6 @@ def write_class_outputs(
 
 def rebuild_reports(out: Path) -> list[GradeRecord]:
     """Regenerate every derived file in OUT from the grade.json files."""
-    records = load_records(out)
-    for record in records:
-        write_student_outputs(out, record)
+    records = [write_student_outputs(out, record) for record in load_records(out)]
     write_class_outputs(out, records, load_similarity(out))
     return records

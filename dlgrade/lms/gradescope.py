@@ -4,10 +4,11 @@ results.json follows Gradescope's autograder specification
 (gradescope-autograders.readthedocs.io, "Autograder Specifications"): a
 top-level `score`, `output` and `tests`, each test with `name`, `score`,
 `max_score`, `status` ("passed" or "failed"), `output` and `visibility`.
-Gradescope has only those two statuses, so the rest of ours (SPEC section 1)
-show in each test's name and output: a part awaiting TA review says so and
-scores 0 until the TA's points are merged; a harness error says it is not the
-student's fault.
+Gradescope has only those two statuses, so the rest of ours show in each
+test's name, tags and output. A part that holds no verdict yet (awaiting TA
+review, or not graded in this run) carries no status and no max_score, so
+Gradescope shows it as neither passed nor failed, with 0 points and the
+reason; a harness error says it is not the student's fault.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ TEST_KEYS = {
     "score", "max_score", "status", "name", "name_format", "number", "output",
     "output_format", "tags", "visibility", "extra_data",
 }  # fmt: skip
-# What every test of ours carries (the issue's contract with TAs and students).
-REQUIRED_TEST_KEYS = ("name", "score", "max_score", "status", "output", "visibility")
+# What every test of ours carries (the contract with TAs and students); a part
+# still pending (manual review, not graded in this run) has no verdict to state.
+REQUIRED_TEST_KEYS = ("name", "score", "output", "visibility")
+VERDICT_KEYS = ("max_score", "status")
+PENDING = ("manual", "skipped")
 DETAIL_LINES = ("found", "expected", "note", "source", "source_note")
 MANUAL_SCORE_COLUMNS = ("Name", "Email", "SID", "Total Score")
 
@@ -73,15 +77,18 @@ def submission_output(record: GradeRecord) -> str:
 
 
 def test_entry(result: CheckResult) -> dict:
-    return {
+    test = {
         "name": f"{result.part}: {result.name}{_name_suffix(result)}",
         "score": result.points,
-        "max_score": result.max_points,
-        "status": "passed" if result.status == "passed" else "failed",
         "output": test_output(result),
         "visibility": "visible" if result.visibility == "visible" else "after_published",
-        "tags": [result.status],
+        "tags": [str(result.status)],
+        "extra_data": {"status": str(result.status), "max_points": result.max_points},
     }
+    if result.status not in PENDING:
+        test["max_score"] = result.max_points
+        test["status"] = "passed" if result.status == "passed" else "failed"
+    return test
 
 
 def _name_suffix(result: CheckResult) -> str:
@@ -95,7 +102,7 @@ def _name_suffix(result: CheckResult) -> str:
 def test_output(result: CheckResult) -> str:
     """The part's message, then the details a student needs (what was found, which file)."""
     lead = {
-        "manual": "Awaiting TA review: a TA grades this part by hand; it scores 0 until then.",
+        "manual": "Awaiting review: a TA grades this part by hand (0 points until then).",
         "skipped": "Not graded in this run (the grader's choice, not your doing).",
         "error": "The grader itself failed on this part; this is not your fault, please report it.",
     }.get(result.status)
@@ -146,6 +153,11 @@ def _test_problems(test: object) -> list[str]:
         return ["must be an object"]
     problems = [f"unknown key {k!r}" for k in sorted(set(test) - TEST_KEYS)]
     problems += [f"missing {k!r}" for k in REQUIRED_TEST_KEYS if k not in test]
+    pending = (
+        isinstance(test.get("extra_data"), dict) and test["extra_data"].get("status") in PENDING
+    )
+    if not pending:
+        problems += [f"missing {k!r}" for k in VERDICT_KEYS if k not in test]
     for key in ("score", "max_score"):
         if key in test and not _number(test[key]):
             problems.append(f"{key} must be a number, found {test[key]!r}")

@@ -146,6 +146,10 @@ class LiveRuns:
     def runs(self) -> list[NotebookRun]:
         return list(self._runs.values())
 
+    def failed_cells(self) -> list:
+        """A live kernel's cells are the student's own business: nothing to report."""
+        return []
+
     def _run(self, problem: str) -> NotebookRun:
         started = time.monotonic()
         probes = self.probes[problem]() if problem in self.probes else []
