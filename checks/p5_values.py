@@ -148,6 +148,9 @@ class WeightHistory:
     init: Snapshot | None
     holder: Holder | None  # where the initial weights were found
     later: tuple[Snapshot, ...]
+    # Later snapshots that did not validate, as (event, message): set aside, so a notebook
+    # that breaks numpy in its last cell does not take the initial weights down with it.
+    unreadable: tuple[tuple[str, str], ...] = ()
 
     @property
     def epochs(self) -> tuple[Snapshot, ...]:
@@ -169,30 +172,37 @@ def weight_history(kept: Sequence[Kept]) -> WeightHistory:
         values[item.key], cells[item.key] = item.value, item.cell_index
         if _META.match(item.key) and isinstance(item.value, dict):
             metas.append(item.key)
-    init, holder, later = None, None, []
+    init, holder, later, unreadable = None, None, [], []
     for key in metas:
-        meta = values[key]
-        when = f"the weights kept after cell {cells[key] + 1}"
-        first = array(values, f"{key}_w0", "weights[0]", when, (None, None), finite=False)
-        orientation = orientation_of(first.shape)
-        if orientation is None:
-            raise CheckFailed(f"{when}, weights[0] has shape {first.shape}; expected 784x32")
+        meta, cell = values[key], cells[key]
         if key == "init":
             holder = holder_from(meta.get("holder"))
-            params = params_from(values, "init_", orientation, when)
-            init = Snapshot(cells[key], "init", params)
+            init = Snapshot(cell, "init", _kept_params(values, key, cell, finite=True))
             continue
-        event = meta.get("event")
-        params = params_from(values, f"{key}_", orientation, when, finite=False)
-        epochs = meta.get("epochs")
-        seen = meta.get("seen")
+        event = meta.get("event") if meta.get("event") in ("cell", "epoch") else "cell"
+        try:
+            params = _kept_params(values, key, cell, finite=False)
+        except CheckFailed as err:
+            unreadable.append((event, err.message))
+            continue
+        epochs, seen = meta.get("epochs"), meta.get("seen")
         later.append(
             Snapshot(
-                cells[key],
-                event if event in ("cell", "epoch") else "cell",
+                cell,
+                event,
                 params,
                 epochs if isinstance(epochs, int) else 0,
                 seen[:100] if isinstance(seen, str) else "",
             )
         )
-    return WeightHistory(init, holder, tuple(later))
+    return WeightHistory(init, holder, tuple(later), tuple(unreadable))
+
+
+def _kept_params(values: Mapping[str, Any], key: str, cell: int, finite: bool) -> ref.Params:
+    when = f"the weights kept after cell {cell + 1}"
+    first = array(values, f"{key}_w0", "weights[0]", when, (None, None), finite=False)
+    orientation = orientation_of(first.shape)
+    if orientation is None:
+        found = "x".join(map(str, first.shape))
+        raise CheckFailed(f"{when}, weights[0] has shape {found}; expected 784x32 or 32x784")
+    return params_from(values, f"{key}_", orientation, when, finite=finite)

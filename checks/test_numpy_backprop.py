@@ -519,6 +519,9 @@ def _trained_weights(
     """The weights after each epoch, and which training produced them."""
     decision = values.get("decision")
     if decision == "notebook":
+        broken = [message for event, message in history.unreadable if event == "epoch"]
+        if broken:
+            raise CheckFailed(f"the notebook's own training could not be judged: {broken[0]}")
         epochs = history.epochs
         if not epochs:
             raise GraderError(

@@ -178,6 +178,16 @@ def test_weight_history_reads_init_and_epochs_and_names_a_bad_keep():
     broken = [k if k.key != "init_w1" else Kept(3, "init_w1", "oops", k.seq) for k in kept]
     with pytest.raises(CheckFailed, match="kept after cell 4, 'weights\\[1\\]' is str"):
         weight_history(broken)
+    # a later snapshot that does not validate (numpy broken by a last cell) is set aside
+    later = [k if k.key != "s0_w0" else Kept(7, "s0_w0", np.ones((2, 2)), k.seq) for k in kept]
+    history = weight_history(later)
+    assert history.init is not None and history.epochs == ()
+    assert history.unreadable == (
+        (
+            "epoch",
+            "the weights kept after cell 8, weights[0] has shape 2x2; expected 784x32 or 32x784",
+        ),
+    )
 
 
 def test_ipythons_output_history_is_not_a_holder(tools):

@@ -9,14 +9,10 @@ probe run the student's train_one_epoch 3 times from the grader's start.
 
 
 def _dlgrade_probe():
-    import numpy as np
-
     tools, namespace, found = _dlgrade_p5_begin(["train_one_epoch"])
     for name in ("x_train", "x_test"):  # how the notebook holds its inputs (scaled or not)
         if name in namespace:
-            head, error = _dlgrade_p5_call(
-                lambda v: np.asarray(v[:8], dtype=np.float64), namespace[name]
-            )
+            head, error = _dlgrade_p5_call(lambda v: tools.as_float(v[:8]), namespace[name])
             if error is None and head.size:
                 _dlgrade_emit(name + "_head", head.reshape(len(head), -1))
     training = tools.training_state(namespace)

@@ -59,19 +59,24 @@ def _dlgrade_p5_error(err):
 
 
 def _dlgrade_p5_plain(value):
-    """A returned value as something _dlgrade_emit accepts; other objects as their repr."""
+    """A returned value as something _dlgrade_emit accepts; other objects as their repr.
+
+    A number is taken by its C value (np.float64), so a float subclass whose __eq__ or
+    __repr__ lies (or a patched builtins.float) cannot change what the grader sees.
+    """
     import numpy as np
 
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         value = value.detach().cpu().numpy()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+    # The types of literals: the names `float` and `int` may have been replaced in builtins.
+    real_int, real_float, real_str = type(0), type(0.0), type("")  # noqa: UP003
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.kind in "biuf" else repr(value)[:200]
+    if value is None or value is True or value is False or isinstance(value, real_str):
         return value
-    if isinstance(value, bool | int | float | str) or value is None:
-        return value
+    if isinstance(value, np.generic | real_int | real_float):
+        return np.float64(value)
     try:
-        array = np.asarray(value, dtype=np.float64)
+        return np.asarray(value, dtype=np.float64)  # a list of numbers, say
     except (TypeError, ValueError):
         return repr(value)[:200]
-    return array
