@@ -19,7 +19,7 @@ import pytest
 
 from checks.answers.loading import AnswersSource, find_answers_file
 from checks.notebook_runs import NOTEBOOK_PROBLEMS, RUNS_OVERRIDE, NotebookRuns, sandbox_config
-from checks.probes import PROBES_BY_PROBLEM, WATCHES_BY_PROBLEM
+from checks.probes import WATCHES_BY_PROBLEM, probes_by_problem
 from checks.scoring import CheckRecord
 from dlgrade.engine import Submission, discover
 from dlgrade.grading.plugin import NO_SUBMISSION, Grader, grader_for, item_details, item_part
@@ -93,7 +93,7 @@ def notebooks(grader: Grader, request: pytest.FixtureRequest) -> Iterator[Notebo
         runs = NotebookRuns(
             request.getfixturevalue("submission"),
             sandbox_config(grader.quick),
-            PROBES_BY_PROBLEM,
+            probes_by_problem(retrain=grader.retrain),
             lambda o: grader.observe(o.source, o.kind, o.message),
             WATCHES_BY_PROBLEM,
         )

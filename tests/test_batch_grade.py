@@ -159,6 +159,7 @@ def test_pytest_command_matches_the_grading_contract(tmp_path):
         checks_dir=tmp_path / "checks",
         assignment="spring2023",
         quick=True,
+        retrain=True,
         visible_only=True,
         problems=("p4", "p5"),
     )
@@ -170,6 +171,7 @@ def test_pytest_command_matches_the_grading_contract(tmp_path):
         "-p no:cacheprovider",
         "--assignment spring2023",
         "--quick",
+        "--retrain",
         "--visible-only",
         "--problems p4,p5",
         f"--junitxml {tmp_path / 'j.xml'}",
@@ -328,3 +330,12 @@ def test_an_unreadable_grade_file_becomes_that_students_error_record(tmp_path, c
     with (out / "grades.csv").open() as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert (rows["bob"]["status"], rows["bob"]["total"]) == ("error", "0.0")
+
+
+def test_retrain_is_an_option_of_grade_and_check():
+    from dlgrade.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["grade", "class", "--out", "o", "--retrain"]).retrain
+    assert parser.parse_args(["check", "alice", "--retrain"]).retrain
+    assert not parser.parse_args(["check", "alice"]).retrain

@@ -76,21 +76,20 @@ def test_lying_judges_cost_right_work_nothing(graded):
 
 def test_fixed_arrays_from_numpy_pass_nothing_they_touch(graded):
     results = graded["wrong-fixed-arrays"]
-    # Q1 is read right after `weights` is defined, before the patch; Q2-Q4 call the
-    # student's functions on the patched numpy, so nothing they return can be judged right.
-    assert points(results) == {"5-q1": 6, "5-q2": 0, "5-q3": 0, "5-q4": 0}
+    # Q1 and Q4 judge what the watch kept before the patch (the initial weights, the
+    # weights after each of the notebook's own epochs) with the grader's numpy; Q2 and Q3
+    # call the student's functions on the patched numpy, so nothing they return is right.
+    assert points(results) == {"5-q1": 6, "5-q2": 0, "5-q3": 0, "5-q4": 4}
     assert results["5-q1"].status == "passed"
+    assert "the notebook's own training" in results["5-q4"].details["found"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the P5 checks crash on a probe value of the wrong shape (internal_scale compares "
-    "a (2, 2) `losses` with 3 reference losses: ValueError in the grader), so the parts get "
-    "the harness's `error` status; probe values are not validated before judging (issue 15)",
-)
 def test_fixed_arrays_from_numpy_are_the_students_doing(graded):
     results = graded["wrong-fixed-arrays"]
     # The student broke the numpy their functions and the probes run on: a failure of
     # theirs (or tampering), never the harness's `error`, which is left out of class means.
-    statuses = {results[p].status for p in ("5-q2", "5-q3", "5-q4")}
+    # Every value is validated before it is judged (issue 15), so the failure names it.
+    statuses = {results[p].status for p in ("5-q2", "5-q3")}
     assert statuses <= {"failed", "interfered"}, statuses
+    assert "'a loss' is an array of shape (2, 2); expected one number" in results["5-q2"].message
+    assert "'weights[0]' has shape 2x2; expected 784x32" in results["5-q3"].message

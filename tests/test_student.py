@@ -90,7 +90,8 @@ def test_check_in_a_kernel_passes_correct_backprop_and_leaves_the_state_alone(tm
     # Q1 judges the initial weights: recorded when their cell ran, though training has
     # changed them since (the notebook trains 3 epochs before these cells).
     assert "6/6" in rows["5-q1"] and "passed" in rows["5-q1"]
-    assert "weights, biases were read right after cell [4]" in text  # In [4]: the init cell
+    # the p5_weights watch kept the first complete weight set after In [4], the init cell
+    assert "weights as initialised (after cell 4, in `weights` and `biases`)" in text
     assert "<table" in html
     assert shown(after)[1].strip() == "unchanged: True"  # probes put the student's weights back
 

@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         checks_dir=checks,
         assignment=args.assignment,
         quick=args.quick,
+        retrain=args.retrain,
         visible_only=True,
         problems=args.problems,
         timeout_s=args.timeout or None,

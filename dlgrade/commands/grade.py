@@ -111,6 +111,12 @@ def add_grading_options(parser: argparse.ArgumentParser) -> None:
         "--quick", action="store_true", help="train on small data slices (fast, indicative)"
     )
     parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="problem 5: train the student's network again from the grader's start even when "
+        "the notebook's own training ran to the end (default: judge the notebook's training)",
+    )
+    parser.add_argument(
         "--problems",
         type=problem_list,
         default=(),
@@ -133,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
             checks_dir=checks,
             assignment=args.assignment,
             quick=args.quick,
+            retrain=args.retrain,
             problems=args.problems,
             timeout_s=student_timeout(args.timeout, args.quick),
             junit=args.junit,

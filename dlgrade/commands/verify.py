@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             checks_dir=default_checks_dir(),
             assignment=args.assignment,
             quick=args.quick,
+            retrain=args.retrain,
             problems=args.problems,
             timeout_s=student_timeout(None, args.quick),
         )

@@ -66,6 +66,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--visible-only", action="store_true", help="grade only parts visible to students"
     )
     group.addoption(
+        "--retrain",
+        action="store_true",
+        help="problem 5: train the student's network again from the grader's start, even "
+        "when the notebook's own training ran to the end",
+    )
+    group.addoption(
         "--problems",
         metavar="LIST",
         default=None,
@@ -114,6 +120,7 @@ class Grader:
         option = config.getoption("submission")
         self.submission = Path(option).resolve() if option else None
         self.quick = bool(config.getoption("quick"))
+        self.retrain = bool(config.getoption("retrain"))
         self.results: dict[str, CheckResult] = {}
         self.unchecked: list[str] = []
         self.observations: list[Observation] = []

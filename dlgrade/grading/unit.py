@@ -62,6 +62,7 @@ class GradeOptions:
     checks_dir: Path
     assignment: str | None = None
     quick: bool = False
+    retrain: bool = False  # problem 5: train again even when the notebook trained
     visible_only: bool = False
     problems: tuple[str, ...] = ()
     timeout_s: float | None = None  # per submission; None: no limit
@@ -297,6 +298,8 @@ def pytest_args(
         args += ["--assignment", options.assignment]
     if options.quick:
         args.append("--quick")
+    if options.retrain:
+        args.append("--retrain")
     if options.visible_only:
         args.append("--visible-only")
     if options.problems:
