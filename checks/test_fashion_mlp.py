@@ -409,19 +409,24 @@ def _plot(train: Series | None, test: Series | None) -> dict:
 
 # --- 4-probs ------------------------------------------------------------------------
 
-_PRINTED = re.compile(
-    "(" + "|".join(re.escape(n) for n in ref.CLASS_NAMES) + r"|prob)[^\n]*?\d\.\d|\d\s?%",
-    re.IGNORECASE,
+_CLASS_WORD = re.compile(
+    "|".join(re.escape(n.split("/")[0]) for n in ref.CLASS_NAMES) + r"|prob", re.IGNORECASE
 )
+_NUMBER = re.compile(r"\b0?\.\d+|\d\s?%|\d\.\d+e-\d")
+_NOT_PROBABILITY = re.compile(r"accura|loss|epoch", re.IGNORECASE)
 
 
 def printed_probabilities(run: NotebookRun, cells: set[int]) -> str | None:
-    """'cell 12 printed "Ankle boot: 0.97"' when probabilities were only printed, else None."""
+    """'cell 12 printed "Trouser 0.0001"' when class probabilities were printed, else None."""
     for cell in run.cells:
         if cells and cell.index not in cells:
             continue
         for line in cell.text.splitlines():
-            if _PRINTED.search(line) and re.search(r"\d\.\d|%", line):
+            if (
+                _CLASS_WORD.search(line)
+                and _NUMBER.search(line)
+                and not _NOT_PROBABILITY.search(line)
+            ):
                 return f"cell {cell.index + 1} printed {line.strip()[:100]!r}"
     return None
 

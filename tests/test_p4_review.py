@@ -137,3 +137,19 @@ def test_a_failed_training_cell_means_the_model_was_not_trained(tmp_path):
     )
     # a model that reached good accuracy was trained some other way: nothing to say
     assert training_note(run, read_training(run), (42,), None, None, near_chance=False) is None
+
+
+def test_the_student_report_shows_the_comment_beside_the_figures():
+    from dlgrade.records import CheckResult, GradeRecord
+    from reports.render import render_student
+
+    image = PNG_PREFIX + base64.b64encode(png()).decode("ascii")
+    details = {"text": "The classes it confuses most are shirt and pullover.", "images": [image]}
+    result = CheckResult(
+        "4-comment", "Comment", 0.0, 5.0, "manual", "awaiting TA review", details=details
+    )
+    html = render_student(GradeRecord("ada", "fall2023", [result], duration_s=1.0))
+    row = html[html.index('id="part-4-comment"') :]
+    grid = row[row.index('class="grid2"') :]
+    assert grid.index("The classes it confuses most") < grid.index(image)
+    assert f'<img src="{image}" alt="student figure 1">' in grid

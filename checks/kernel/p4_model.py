@@ -355,13 +355,22 @@ def _collect(path, value, found, np, torch, depth):
             if isinstance(key, str | int):
                 _collect(f"{path}[{key!r}]", item, found, np, torch, depth + 1)
     elif isinstance(value, list | tuple) and value:
-        if all(isinstance(v, dict) for v in value[:5000]):  # one dict per epoch
-            keys = [k for k in value[0] if isinstance(k, str)][:20]
-            for key in keys:
-                column = [v.get(key) for v in value[:5000]]
+        rows = value[:5000]
+        if all(isinstance(v, dict) for v in rows):  # one dict per epoch
+            keys = [k for k in rows[0] if isinstance(k, str)][:20]
+            columns = {f"{path}[*][{k!r}]": [v.get(k) for v in rows] for k in keys}
+        elif len(rows) >= 2 and all(
+            isinstance(v, list | tuple) and len(v) == len(rows[0]) <= 10 for v in rows
+        ):
+            # one (train, test) tuple per epoch
+            columns = {f"{path}[*][{k}]": [v[k] for v in rows] for k in range(len(rows[0]))}
+        else:
+            columns = None
+        if columns is not None:
+            for name, column in columns.items():
                 numbers = _numbers(column, np, torch)
                 if numbers is not None and len(numbers) >= 2:
-                    found[f"{path}[*][{key!r}]"] = numbers
+                    found[name] = numbers
         else:
             for i, item in enumerate(value[:10]):
                 _collect(f"{path}[{i}]", item, found, np, torch, depth + 1)
