@@ -22,7 +22,8 @@ TEST = [0.48, 0.43, 0.40, 0.41]
 
 def test_loss_lists_by_any_common_name():
     for train, test in [("train_losses", "test_losses"), ("tr_loss", "te_loss"),
-                        ("epoch_loss", "val_loss"), ("trainLoss", "testLoss")]:  # fmt: skip
+                        ("epoch_loss", "val_loss"), ("trLoss", "teLoss"),
+                        ("trainLoss", "testLoss")]:  # fmt: skip
         found = loss_series(
             {"series": {train: TRAIN, test: TEST, "train_acc": [0.7, 0.8, 0.9, 0.9]}}
         )
