@@ -48,10 +48,6 @@ class ProbabilityFigure:
         """How many images are shown with a distribution."""
         return min(self.images, len(self.distributions))
 
-    @property
-    def bar_sets(self) -> tuple[tuple[float, ...], ...]:
-        return tuple(d.values for d in self.distributions)
-
     def where(self) -> str:
         numbers = [i + 1 for i in self.figures]
         if len(numbers) == 1:
