@@ -106,9 +106,9 @@ def no_model_reason(run: NotebookRun) -> str:
 def loss_kinds(values: dict, run: NotebookRun, cells: set[int]) -> set[str]:
     """'cross-entropy', 'nll', or other loss class names the training code uses."""
     kinds = set()
-    for loss in values.get("losses") or []:
-        name = loss.get("type") if isinstance(loss, dict) else None
-        if isinstance(name, str):
+    for loss in read.records(values, "losses", "the notebook's loss functions"):
+        name = read.text(loss, "type")
+        if name:
             kinds.add({"CrossEntropyLoss": "cross-entropy", "NLLLoss": "nll"}.get(name, name))
     code = code_of(run, cells)
     if re.search(r"CrossEntropyLoss|\bcross_entropy\s*\(", code):
@@ -298,9 +298,9 @@ def flat(images: np.ndarray) -> np.ndarray:
 def dataset_samples(values: dict) -> list[tuple[str, np.ndarray, bool]]:
     """(name, 784-value items, is a test set) for each dataset the probe sampled, tests first."""
     found = []
-    for index, facts in enumerate(values.get("datasets") or []):
+    for index, facts in enumerate(read.records(values, "datasets", "the notebook's datasets")):
         key = f"d{index}_x"
-        if not isinstance(facts, dict) or key not in values:
+        if key not in values:
             continue
         try:
             samples = read.array(values, key, f"items of dataset {index + 1}", shape=(None, 784))
@@ -316,9 +316,7 @@ def dataset_samples(values: dict) -> list[tuple[str, np.ndarray, bool]]:
 
 def batches_per_epoch(values: dict) -> int | None:
     """Batches in the training loader (to turn optimizer steps into epochs)."""
-    for facts in values.get("datasets") or []:
-        if not isinstance(facts, dict):
-            continue
+    for facts in read.records(values, "datasets", "the notebook's datasets"):
         names = " ".join(n for n in facts.get("names") or [] if isinstance(n, str)).lower()
         batches = facts.get("batches")
         if (

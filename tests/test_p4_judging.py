@@ -212,3 +212,18 @@ def test_value_readers_accept_good_values_and_name_bad_ones():
     assert read.array({"x": [[1, 2]]}, "x", "rows", shape=(None, 2)).shape == (1, 2)
     with pytest.raises(CheckFailed, match="rows could not be read: no value 'x'"):
         read.array({}, "x", "rows")
+
+
+# --- 4-reported ---------------------------------------------------------------------
+
+
+def test_the_reported_accuracy_is_compared_with_the_graded_weights():
+    from checks.p4_training import TrainingNote
+    from checks.test_fashion_mlp import Measured, reported_problem
+
+    measured = Measured(0.8858, "measured by the grader on the 10000 test images", None, None)
+    assert reported_problem(88.85, measured) is None
+    problem = reported_problem(93.78, measured)
+    assert "reports a test accuracy of 93.78 %" in problem and "reaches 88.58 %" in problem
+    note = TrainingNote("interrupted", "training cell interrupted after 1800 s at epoch 38")
+    assert "interrupted after 1800 s" in reported_problem(93.78, Measured(0.8, "m", None, note))
