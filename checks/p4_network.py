@@ -40,6 +40,7 @@ NEUTRAL = re.compile(
     r"^(view|reshape|flatten|flatten_|size|getitem|getattr|contiguous|float|to|squeeze|"
     r"unsqueeze|dropout\w*|identity|alphadropout)$"
 )
+_BOOKKEEPING = re.compile(r"^(getattr|getitem|size|dim|contiguous)$")
 FINAL = {
     "softmax": "probabilities",
     "log_softmax": "log-probabilities",
@@ -96,7 +97,9 @@ class Candidate:
         return ", ".join(f"{i}x{o}" for o, i in shapes)
 
     def ops_text(self) -> str:
-        return ", ".join(self.ops) or "(not traced)"
+        """The traced operations, without fx's bookkeeping (attribute and size look-ups)."""
+        shown = [op for op in self.ops if not _BOOKKEEPING.match(op.lower())]
+        return ", ".join(shown) or "(not traced)"
 
 
 def candidates(values: dict) -> list[Candidate]:
