@@ -15,10 +15,10 @@ The probe leaves the student's state as it found it: training flags, hooks and
 random number generators are restored; no student loader is iterated.
 """
 
-import contextlib
-
 
 def _dlgrade_probe():
+    import contextlib
+
     import numpy as np
     import torch
 
@@ -41,20 +41,29 @@ def _dlgrade_probe():
         _dlgrade_emit("models", described)
 
 
-@contextlib.contextmanager
-def _saved_random_state(torch, np):
-    import random
+class _saved_random_state:  # noqa: N801 -- used as a context manager, like contextlib's
+    """Restores the torch, numpy and random generators: drawing samples must not
+    change the student's next random numbers. (A class: the probe imports nothing
+    at top level, so it rebinds none of the student's names.)"""
 
-    states = (torch.get_rng_state(), np.random.get_state(), random.getstate())
-    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
-    try:
-        yield
-    finally:
-        torch.set_rng_state(states[0])
-        np.random.set_state(states[1])
-        random.setstate(states[2])
-        if cuda is not None:
-            torch.cuda.set_rng_state_all(cuda)
+    def __init__(self, torch, np):
+        import random
+
+        self.modules = torch, np, random
+        self.states = (torch.get_rng_state(), np.random.get_state(), random.getstate())
+        self.cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        torch, np, random = self.modules
+        torch.set_rng_state(self.states[0])
+        np.random.set_state(self.states[1])
+        random.setstate(self.states[2])
+        if self.cuda is not None:
+            torch.cuda.set_rng_state_all(self.cuda)
+        return False
 
 
 def _restore_flags(flags):
@@ -222,6 +231,8 @@ def _own_accuracy(model, test_set, layout, device, torch):
 
 def _datasets(namespace, torch, sizes):
     """[(names, dataset, facts)] for every dataset, loader or image tensor in the globals."""
+    import contextlib
+
     found = {}
     for name, value in namespace.items():
         dataset, loader = value, None
@@ -237,19 +248,21 @@ def _datasets(namespace, torch, sizes):
         entry[0].append(name)
         if loader is not None:
             entry[2]["loaders"] = entry[2].get("loaders", []) + [name]
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # an iterable-style loader has no length
                 entry[2]["batches"] = len(loader)
     return list(found.values())[:12]
 
 
 def _facts(dataset, torch):
+    import contextlib
+
     base = dataset
     while hasattr(base, "dataset") and isinstance(base.dataset, torch.utils.data.Dataset):
         base = base.dataset  # Subset and friends
     facts = {"type": type(dataset).__name__, "base": type(base).__name__}
     train = getattr(base, "train", None)
     facts["train"] = train if isinstance(train, bool) else None
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(Exception):  # an iterable dataset has no length
         facts["length"] = len(dataset)
     facts["transform"] = repr(getattr(base, "transform", None))[:500]
     return facts
