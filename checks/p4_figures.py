@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlgrade.engine import FigureRecord
+from dlgrade.engine import CellResult, FigureRecord
+from reference.fashion_mlp import CLASS_NAMES
 
 N_CLASSES = 10
 SUM_TOLERANCE = 0.02  # bars are often drawn from float32 softmax outputs (and rounded)
@@ -271,3 +272,27 @@ def _evenly_over(line: dict, xlabel: str) -> bool:
     return bool(
         np.all(steps > 0) and np.allclose(steps, np.round(steps)) and np.allclose(steps, steps[0])
     )
+
+
+# --- probabilities printed instead of drawn -----------------------------------------
+
+_CLASS_WORD = re.compile(
+    "|".join(re.escape(n.split("/")[0]) for n in CLASS_NAMES) + r"|prob", re.IGNORECASE
+)
+_NUMBER = re.compile(r"\b0?\.\d+|\d\s?%|\d\.\d+e-\d")
+_NOT_PROBABILITY = re.compile(r"accura|loss|epoch", re.IGNORECASE)
+
+
+def printed_probabilities(cells: Iterable[CellResult], allowed: set[int]) -> str | None:
+    """'cell 12 printed "Trouser 0.0001"' when class probabilities were printed, else None."""
+    for cell in cells:
+        if allowed and cell.index not in allowed:
+            continue
+        for line in cell.text.splitlines():
+            if (
+                _CLASS_WORD.search(line)
+                and _NUMBER.search(line)
+                and not _NOT_PROBABILITY.search(line)
+            ):
+                return f"cell {cell.index + 1} printed {line.strip()[:100]!r}"
+    return None

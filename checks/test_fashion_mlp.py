@@ -18,39 +18,31 @@ optimizer steps and keeps what the first layer received. The grader
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-import numpy as np
 import pytest
 
 from checks import p4_network as network
 from checks import p4_values as read
+from checks.p4_accuracy import Measured, measure, reported_problem
 from checks.p4_comment import comment, figure_images, problem_cells
 from checks.p4_figures import (
     ProbabilityFigure,
     plotted_curves,
+    printed_probabilities,
     probability_figures,
     probability_problems,
     scale_of,
 )
-from checks.p4_inputs import Preprocessing, fit_affine, internal_affine
 from checks.p4_losses import Series, curve_series, loss_series, plots
-from checks.p4_training import TrainingNote, TrainingTrace, read_training, training_note
+from checks.p4_objective import code_of, loss_kinds, loss_problem
+from checks.p4_training import TrainingTrace, read_training
 from checks.probes import P4_IMAGE_COUNT
 from checks.scoring import CheckFailed, PartialCredit, skip_prerequisite
-from dlgrade.data import load
 from dlgrade.engine import NotebookRun
 from dlgrade.engine.cells import cell_problem, why_undefined
-from dlgrade.engine.config import QUICK_TEST_LIMIT, QUICK_TRAIN_LIMIT
-from dlgrade.engine.notebooks import MalformedSource, load_notebook
-from reference import fashion_mlp as ref
 
 # Test accuracy: full credit at FULL or more, linear partial credit down to ZERO.
 # Quick mode trains on 6000 images, so its band sits lower (an estimate only).
 ACCURACY_BANDS = {False: (0.85, 0.75), True: (0.72, 0.60)}
-REPORTED_TOLERANCE = 1.0  # percentage points
-NEAR_CHANCE = 0.25  # an untrained 10-class network scores about 0.10
 
 
 @pytest.fixture(scope="session")
@@ -103,54 +95,6 @@ def no_model_reason(run: NotebookRun) -> str:
 # --- 4-arch -------------------------------------------------------------------------
 
 
-def loss_kinds(values: dict, run: NotebookRun, cells: set[int]) -> set[str]:
-    """'cross-entropy', 'nll', or other loss class names the training code uses."""
-    kinds = set()
-    for loss in read.records(values, "losses", "the notebook's loss functions"):
-        name = read.text(loss, "type")
-        if name:
-            kinds.add({"CrossEntropyLoss": "cross-entropy", "NLLLoss": "nll"}.get(name, name))
-    code = code_of(run, cells)
-    if re.search(r"CrossEntropyLoss|\bcross_entropy\s*\(", code):
-        kinds.add("cross-entropy")
-    if re.search(r"NLLLoss|\bnll_loss\s*\(", code):
-        kinds.add("nll")
-    return kinds
-
-
-def code_of(run: NotebookRun, cells: set[int]) -> str:
-    try:
-        notebook = load_notebook(run.source.path)
-    except (MalformedSource, OSError):
-        return ""
-    return "\n".join(
-        c.source
-        for i, c in enumerate(notebook.cells)
-        if c.cell_type == "code" and (not cells or i in cells)
-    )
-
-
-def loss_problem(output: str, kinds: set[str], code: str) -> str | None:
-    """Why the training loss does not fit the network's output form (None when it does)."""
-    if output == "probabilities" and "cross-entropy" in kinds:
-        return (
-            "the network ends with a softmax and is trained with CrossEntropyLoss, which applies "
-            "softmax again (softmax applied twice): the loss is not the cross-entropy of the "
-            "network's probabilities; end with the last Linear layer (or use LogSoftmax with NLLLoss)"
-        )
-    if output == "probabilities" and "nll" in kinds and not re.search(r"\blog\s*\(", code):
-        return (
-            "the network ends with a softmax and is trained with NLLLoss, which expects "
-            "log-probabilities: take the log (LogSoftmax) before NLLLoss"
-        )
-    if output == "logits" and kinds == {"nll"}:
-        return (
-            "the network outputs raw scores (logits) but is trained with NLLLoss, which expects "
-            "log-probabilities: add LogSoftmax or use CrossEntropyLoss"
-        )
-    return None
-
-
 @pytest.mark.part("4-arch")
 def test_architecture(p4, p4_values, p4_cells, graded, record):
     model = graded.candidate
@@ -191,141 +135,9 @@ def test_architecture(p4, p4_values, p4_cells, graded, record):
 # --- 4-acc --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Measured:
-    accuracy: float
-    how: str  # how it was measured, for the student
-    fallback: str | None  # why the student's own test set was used instead
-    note: TrainingNote | None
-
-
 @pytest.fixture(scope="session")
 def measured(p4, p4_values, trace, graded, quick) -> Measured:
-    model = graded.candidate
-    fashion = load("fashion-mnist")
-    rebuilt = network.rebuild(model) if model.error is None else None
-    reasons = []
-    if rebuilt is None:
-        reasons.append(f"`{model.name}` could not be rebuilt from its layers ({model.ops_text()})")
-        preprocessing = None
-    else:
-        preprocessing = infer_preprocessing(p4_values, trace, model, fashion, quick, reasons)
-    if rebuilt is not None and preprocessing is not None:
-        logits = network.forward(model, preprocessing.apply(fashion.x_test), rebuilt.activations)
-        accuracy = float(np.mean(logits.argmax(axis=1) == fashion.y_test))
-        how = (
-            f"measured by the grader on the {len(fashion.y_test)} test images, through the "
-            f"student's preprocessing: {preprocessing.describe()} ({preprocessing.source})"
-        )
-        fallback = None
-    elif model.own is not None:
-        accuracy = model.own.accuracy
-        fallback = "; ".join(reasons)
-        how = (
-            f"measured by running `{model.name}` on the student's own test set "
-            f"`{model.own.dataset}` ({model.own.total} images), because the grader could not "
-            f"infer the input preprocessing"
-        )
-    else:
-        raise CheckFailed(
-            "the grader could not measure the test accuracy: "
-            + "; ".join(reasons + [model.own_error or "no test dataset was found in the notebook"])
-        )
-    train, _ = loss_series(p4_values)
-    note = training_note(
-        p4,
-        trace,
-        model.weight_ids,
-        len(train.values) if train else None,
-        batches_per_epoch(p4_values),
-        accuracy < NEAR_CHANCE,
-    )
-    return Measured(accuracy, how, fallback, note)
-
-
-def infer_preprocessing(
-    values: dict, trace: TrainingTrace, model, fashion, quick: bool, reasons: list[str]
-) -> Preprocessing | None:
-    """The affine preprocessing the student's pipeline applied, from the best evidence."""
-    train_raw = flat(fashion.x_train[: QUICK_TRAIN_LIMIT if quick else None])
-    test_raw = flat(fashion.x_test[: QUICK_TEST_LIMIT if quick else None])
-    seen = [
-        (
-            "train",
-            "read from the inputs the first layer received during training",
-            train_raw,
-            test_raw,
-        ),
-        (
-            "eval",
-            "read from the inputs the first layer received in evaluation",
-            test_raw,
-            train_raw,
-        ),
-    ]
-    for mode, source, first, second in seen:
-        rows = trace.inputs(model.weight_ids, mode)
-        if rows is None:
-            continue
-        fitted = fit_affine(rows, first)
-        if isinstance(fitted, str):
-            fitted = fit_affine(rows, second)
-        if not isinstance(fitted, str):
-            return Preprocessing(*fitted, source)
-        reasons.append(f"inputs seen in {mode}: {fitted}")
-    fed = flat(fashion.x_test[:P4_IMAGE_COUNT]) / 255.0
-    inside = internal_affine(model.first_input, fed)
-    for name, samples, is_test in dataset_samples(values):
-        fitted = fit_affine(samples, test_raw if is_test else train_raw)
-        if isinstance(fitted, str):
-            fitted = fit_affine(samples, train_raw if is_test else test_raw)
-        if isinstance(fitted, str):
-            reasons.append(f"items of `{name}`: {fitted}")
-            continue
-        if inside is None:
-            reasons.append(f"`{model.name}` transforms its input before the first layer")
-            break
-        return Preprocessing(*fitted, f"read from items of `{name}`").then(*inside)
-    if not reasons:
-        reasons.append("no input the network received and no dataset was found")
-    return None
-
-
-def flat(images: np.ndarray) -> np.ndarray:
-    return np.asarray(images).reshape(len(images), -1)
-
-
-def dataset_samples(values: dict) -> list[tuple[str, np.ndarray, bool]]:
-    """(name, 784-value items, is a test set) for each dataset the probe sampled, tests first."""
-    found = []
-    for index, facts in enumerate(read.records(values, "datasets", "the notebook's datasets")):
-        key = f"d{index}_x"
-        if key not in values:
-            continue
-        try:
-            samples = read.array(values, key, f"items of dataset {index + 1}", shape=(None, 784))
-        except CheckFailed:
-            continue  # a dataset with NaN items cannot tell its preprocessing; others may
-        names = [n for n in facts.get("names") or [] if isinstance(n, str)] or ["?"]
-        is_test = facts.get("train") is False or any(
-            w in n.lower() for n in names for w in ("test", "val")
-        )
-        found.append((names[0], samples, is_test))
-    return sorted(found, key=lambda f: not f[2])
-
-
-def batches_per_epoch(values: dict) -> int | None:
-    """Batches in the training loader (to turn optimizer steps into epochs)."""
-    for facts in read.records(values, "datasets", "the notebook's datasets"):
-        names = " ".join(n for n in facts.get("names") or [] if isinstance(n, str)).lower()
-        batches = facts.get("batches")
-        if (
-            isinstance(batches, int)
-            and batches > 0
-            and (facts.get("train") is True or "train" in names)
-        ):
-            return batches
-    return None
+    return measure(p4, p4_values, trace, graded, quick)
 
 
 @pytest.mark.part("4-acc")
@@ -407,33 +219,12 @@ def _plot(train: Series | None, test: Series | None) -> dict:
 
 # --- 4-probs ------------------------------------------------------------------------
 
-_CLASS_WORD = re.compile(
-    "|".join(re.escape(n.split("/")[0]) for n in ref.CLASS_NAMES) + r"|prob", re.IGNORECASE
-)
-_NUMBER = re.compile(r"\b0?\.\d+|\d\s?%|\d\.\d+e-\d")
-_NOT_PROBABILITY = re.compile(r"accura|loss|epoch", re.IGNORECASE)
-
-
-def printed_probabilities(run: NotebookRun, cells: set[int]) -> str | None:
-    """'cell 12 printed "Trouser 0.0001"' when class probabilities were printed, else None."""
-    for cell in run.cells:
-        if cells and cell.index not in cells:
-            continue
-        for line in cell.text.splitlines():
-            if (
-                _CLASS_WORD.search(line)
-                and _NUMBER.search(line)
-                and not _NOT_PROBABILITY.search(line)
-            ):
-                return f"cell {cell.index + 1} printed {line.strip()[:100]!r}"
-    return None
-
 
 @pytest.mark.part("4-probs")
 def test_probability_figure(p4, p4_cells, record):
     displays = probability_figures(p4.figures, p4_cells or None)
     if not displays or displays[0].shown == 0:
-        printed = printed_probabilities(p4, p4_cells)
+        printed = printed_probabilities(p4.cells, p4_cells)
         text = (
             f"; the probabilities were only printed as text ({printed}), but the assignment asks "
             "for a figure"
@@ -477,21 +268,6 @@ def failed_cells(run: NotebookRun, cells: set[int]) -> str:
 
 
 # --- 4-reported (spring) ------------------------------------------------------------
-
-
-def reported_problem(reported: float, measured: Measured) -> str | None:
-    """Why the reported accuracy (in %) does not stand for the model graded (None if it does)."""
-    found = 100 * measured.accuracy
-    if abs(reported - found) <= REPORTED_TOLERANCE:
-        return None
-    message = (
-        f"answers.toml reports a test accuracy of {reported:.2f} %, but the model the notebook "
-        f"trains reaches {found:.2f} % ({measured.how}; must agree within "
-        f"{REPORTED_TOLERANCE:g} point)"
-    )
-    if measured.note:
-        message += f"; note: {measured.note.message}"
-    return message
 
 
 @pytest.mark.part(spring2023="4-reported")

@@ -218,8 +218,8 @@ def test_value_readers_accept_good_values_and_name_bad_ones():
 
 
 def test_the_reported_accuracy_is_compared_with_the_graded_weights():
+    from checks.p4_accuracy import Measured, reported_problem
     from checks.p4_training import TrainingNote
-    from checks.test_fashion_mlp import Measured, reported_problem
 
     measured = Measured(0.8858, "measured by the grader on the 10000 test images", None, None)
     assert reported_problem(88.85, measured) is None
