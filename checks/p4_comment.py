@@ -19,6 +19,7 @@ from dlgrade.engine.sections import cell_sections
 
 MAX_COMMENT_CHARS = 5000
 MAX_FIGURES = 6
+MAX_FIGURE_BYTES = 400_000  # all PNGs of one part together: the grade record stays small
 PNG_PREFIX = "data:image/png;base64,"
 RESULTS = re.compile(
     r"accura|loss|predict|probab|confiden|overfit|misclass|correct|epoch|\d\s?%|shirt|"
@@ -79,9 +80,17 @@ def _text(cells: list, indices: list[int]) -> str:
 def figure_images(
     figures: Iterable[FigureRecord], cells: set[int], first: Iterable[int] = ()
 ) -> list[str]:
-    """PNG data URIs of the problem's figures (`first`: figure indices to put first), capped."""
+    """PNG data URIs of the problem's figures (`first`: figure indices to put first), capped
+    in number and in bytes, in notebook order."""
     drawn = [f for f in unique_figures(figures) if f.png and (not cells or f.cell_index in cells)]
     wanted = set(first)
     drawn.sort(key=lambda f: (f.index not in wanted, f.index))
-    chosen = sorted(drawn[:MAX_FIGURES], key=lambda f: f.index)
-    return [PNG_PREFIX + base64.b64encode(f.png).decode("ascii") for f in chosen if f.png]
+    chosen, size = [], 0
+    for figure in drawn[:MAX_FIGURES]:
+        assert figure.png is not None
+        if size + len(figure.png) > MAX_FIGURE_BYTES:
+            break
+        chosen.append(figure)
+        size += len(figure.png)
+    chosen.sort(key=lambda f: f.index)
+    return [PNG_PREFIX + base64.b64encode(f.png or b"").decode("ascii") for f in chosen]
