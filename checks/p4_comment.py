@@ -87,10 +87,9 @@ def figure_images(
     drawn.sort(key=lambda f: (f.index not in wanted, f.index))
     chosen, size = [], 0
     for figure in drawn[:MAX_FIGURES]:
-        assert figure.png is not None
-        if size + len(figure.png) > MAX_FIGURE_BYTES:
+        size += len(figure.png or b"")
+        if size > MAX_FIGURE_BYTES:
             break
         chosen.append(figure)
-        size += len(figure.png)
     chosen.sort(key=lambda f: f.index)
     return [PNG_PREFIX + base64.b64encode(f.png or b"").decode("ascii") for f in chosen]
