@@ -33,7 +33,11 @@ def kernel_code(name: str) -> str:
 
 
 def p3_probes() -> list[Probe]:
-    return [Probe("p3_params", kernel_code("p3_params"))]
+    return []  # problem 3a reads the value history (p3_watches), not the final state
+
+
+def p3_watches() -> list[Watch]:
+    return [Watch("p3", kernel_code("p3_watch"), budget_bytes=4 << 20)]
 
 
 def p4_probes() -> list[Probe]:
@@ -111,4 +115,4 @@ def _state_inputs(params: numpy_backprop.Params) -> dict[str, np.ndarray]:
 
 PROBES_BY_PROBLEM = {"p3": p3_probes, "p4": p4_probes, "p5": p5_probes}
 # Watches (dlgrade.engine.Watch) each problem runs after every cell: its value history.
-WATCHES_BY_PROBLEM: dict[str, Callable[[], list[Watch]]] = {"p4": p4_watches}
+WATCHES_BY_PROBLEM: dict[str, Callable[[], list[Watch]]] = {"p3": p3_watches, "p4": p4_watches}

@@ -22,6 +22,7 @@ import pytest
 
 from checks import p4_network as network
 from checks import p4_values as read
+from checks.notebook_runs import require_probe
 from checks.p4_accuracy import Measured, measure, reported_problem
 from checks.p4_comment import comment, figure_images, problem_cells
 from checks.p4_figures import (
@@ -36,9 +37,10 @@ from checks.p4_losses import Series, curve_series, loss_series, plots
 from checks.p4_objective import code_of, loss_kinds, loss_problem
 from checks.p4_training import TrainingTrace, read_training
 from checks.probes import P4_IMAGE_COUNT
-from checks.scoring import CheckFailed, PartialCredit, skip_prerequisite
+from checks.scoring import CheckFailed, PartialCredit, not_graded, prerequisite_failed
 from dlgrade.engine import NotebookRun
 from dlgrade.engine.cells import cell_problem, why_undefined
+from dlgrade.records import PartStatus
 
 # Test accuracy: full credit at FULL or more, linear partial credit down to ZERO.
 # Quick mode trains on 6000 images, so its band sits lower (an estimate only).
@@ -49,7 +51,7 @@ ACCURACY_BANDS = {False: (0.85, 0.75), True: (0.72, 0.60)}
 def p4(notebooks) -> NotebookRun:
     problem = notebooks.get("p4")
     if problem.run is None:
-        skip_prerequisite(problem.reason)
+        prerequisite_failed(problem.reason, problem.status)
     return problem.run
 
 
@@ -57,7 +59,8 @@ def p4(notebooks) -> NotebookRun:
 def p4_values(p4) -> dict:
     result = p4.probe("p4_model")
     if result.error and not result.values:
-        skip_prerequisite(f"could not read the model from {p4.source.path.name}: {result.error}")
+        require_probe(p4, result, "the model")
+        prerequisite_failed(f"could not read the model from {p4.source.path.name}: {result.error}")
     return result.values
 
 
@@ -273,13 +276,14 @@ def failed_cells(run: NotebookRun, cells: set[int]) -> str:
 @pytest.mark.part(spring2023="4-reported")
 def test_reported_accuracy(answers, part, measured, quick, record):
     if quick:
-        skip_prerequisite(
-            "quick mode trains on a slice, so the reported accuracy cannot be compared"
-        )
+        not_graded("quick mode trains on a slice, so the reported accuracy cannot be compared")
     reported = answers.reported_test_accuracy(part.id)
     record.add("found", f"reported {reported:.2f} %, measured {measured.accuracy:.2%}")
     if measured.note and measured.note.kind == "interrupted":
-        raise CheckFailed(f"the reported accuracy cannot be compared: {measured.note.message}")
+        # SPEC: a part that cannot be judged because a limit cut the run short is `timeout`.
+        raise CheckFailed(
+            f"the reported accuracy cannot be compared: {measured.note.message}", PartStatus.TIMEOUT
+        )
     problem = reported_problem(reported, measured)
     if problem:
         raise CheckFailed(problem)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from checks.notebook_runs import require_probe
 from checks.p5_variants import BUGS, buggy_step
 from checks.probes import p5_samples
-from checks.scoring import CheckFailed, skip_prerequisite
+from checks.scoring import CheckFailed, prerequisite_failed
 from dlgrade.data import load
 from dlgrade.engine import NotebookRun
 from reference import numpy_backprop as ref
@@ -30,7 +31,7 @@ Q4_GATE = {False: 0.5, True: 0.3}  # final test accuracy, by quick mode
 def p5(notebooks) -> NotebookRun:
     problem = notebooks.get("p5")
     if problem.run is None:
-        skip_prerequisite(problem.reason)
+        prerequisite_failed(problem.reason, problem.status)
     return problem.run
 
 
@@ -86,6 +87,7 @@ def interface_problem(run: NotebookRun, needed: str) -> str:
 def probe_values(run: NotebookRun, name: str, needed: str) -> dict:
     result = run.probe(name)
     if result.error:
+        require_probe(run, result, needed)
         if "NameError" in result.error or "KeyError" in result.error or "never" in result.error:
             raise CheckFailed(f"{interface_problem(run, needed)} ({result.error})")
         raise CheckFailed(f"calling {needed} failed: {result.error}")

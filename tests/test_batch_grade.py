@@ -186,3 +186,105 @@ def test_thread_budget_reaches_the_kernel(tmp_path, monkeypatch):
         dirs.remove()
     assert env["OMP_NUM_THREADS"] == "1"
     assert "MKL_NUM_THREADS" not in env  # only what the grader itself has set passes
+
+
+HARNESS_ERROR = (
+    "harness error (KeyError: 'w0'); this is a bug in dlgrade, not the student's mistake: "
+    "please report it (traceback in the grading log)"
+)
+
+
+def test_a_harness_error_in_one_part_is_counted_flagged_and_left_out_of_the_mean(
+    tmp_path, checks, capsys
+):
+    root = tmp_path / "class"
+    write_submission(root, "alice", score=1.0)
+    write_submission(root, "erin", score=1.0, verdicts={"5-q2": ["error", HARNESS_ERROR]})
+    out = tmp_path / "out"
+    argv = ["grade", str(root), "--out", str(out), "--checks", str(checks), "--no-similarity"]
+    assert main([*argv, "--jobs", "2", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    # Both lose only the pending manual 2c (4 points): alice 30/34 = 88.2 %, erin 20/24 =
+    # 83.3 % with the errored 10-point part left out (not 20/34 = 58.8 %), mean 85.8 %.
+    assert "class: 2 submissions, mean 85.8 % (harness errors left out)" in printed
+    assert (
+        "1 submission(s) with harness errors: erin (see their report.html; this is a bug in "
+        "dlgrade, not the student's mistake: please report it; after a fix regrade one with "
+        "dlgrade grade DIR --out OUT --force --only NAME)"
+    ) in printed
+    with (out / "grades.csv").open() as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert (rows["erin"]["errors"], rows["erin"]["5-q2"], rows["alice"]["errors"]) == (
+        "1",
+        "0.0",
+        "0",
+    )
+    index = (out / "index.html").read_text()
+    assert 'id="error-count">1<' in index
+    assert (
+        "harness error in 5-q2 (this is a bug in dlgrade, not the student&#39;s mistake: please "
+        "report it; after a fix: dlgrade grade DIR --out OUT --force --only erin)"
+    ) in index
+    assert ">85.8 %<" in index  # the class mean
+    gradescope = json.loads((out / "erin" / "results.json").read_text())
+    q2 = next(t for t in gradescope["tests"] if t["name"].startswith("5-q2"))
+    assert (q2["status"], q2["output"]) == ("failed", f"[error] {HARNESS_ERROR}")
+
+
+def test_a_report_that_cannot_be_rendered_marks_its_student_only(tmp_path, checks, monkeypatch):
+    import dlgrade.grading.outputs as outputs
+    from dlgrade.grading.outputs import rebuild_reports
+
+    real = outputs.render_student
+
+    def render(record, *args, **kwargs):
+        if record.student == "bob":
+            raise RuntimeError("template tripped on bob's details")
+        return real(record, *args, **kwargs)
+
+    root = tmp_path / "class"
+    write_submission(root, "alice", score=1.0)
+    write_submission(root, "bob", score=0.5)
+    out = tmp_path / "out"
+    monkeypatch.setattr(outputs, "render_student", render)
+    options = GradeOptions(checks_dir=checks, timeout_s=60)
+    outcome = grade_class(root, out, options, jobs=2, progress=False)
+    assert sorted(r.student for r in outcome.records) == ["alice", "bob"]
+    bob = _grade(out, "bob")
+    assert bob.total == 18.0  # the grade stands
+    assert [(o.kind, o.message) for o in bob.observations if o.kind == "report-error"] == [
+        (
+            "report-error",
+            "the report page could not be rendered (RuntimeError: template tripped on bob's "
+            "details); a plain page was written instead; this is a bug in dlgrade, not the "
+            "student's mistake: please report it (traceback in report-error.log)",
+        )
+    ]
+    assert "RuntimeError: template tripped" in (out / "bob" / "report-error.log").read_text()
+    assert "<h1>bob: 18 / 34</h1>" in (out / "bob" / "report.html").read_text()
+    index = (out / "index.html").read_text()
+    assert "report-error in harness: the report page could not be rendered" in index
+    monkeypatch.setattr(outputs, "render_student", real)  # the bug fixed: a rebuild clears it
+    rebuild_reports(out)
+    assert [o.kind for o in _grade(out, "bob").observations] == []
+    assert 'id="total">18 / 34<' in (out / "bob" / "report.html").read_text()
+
+
+def test_an_unreadable_grade_file_becomes_that_students_error_record(tmp_path, checks):
+    root = tmp_path / "class"
+    write_submission(root, "alice", score=1.0)
+    write_submission(root, "bob", score=0.5)
+    out = tmp_path / "out"
+    options = GradeOptions(checks_dir=checks, timeout_s=60)
+    grade_class(root, out, options, jobs=2, progress=False)
+    (out / "bob" / "grade.json").write_text('{"student": "bob", "resul')  # torn by a crash
+    again = grade_class(root, out, options, jobs=2, progress=False)
+    bob = next(r for r in again.records if r.student == "bob")
+    assert bob.status == "error" and again.errors == ["bob"]
+    assert bob.observations[0].message.startswith("cannot read grade record")
+    assert bob.observations[0].message.endswith(
+        "; or: dlgrade grade DIR --out OUT --force --only bob"
+    )
+    with (out / "grades.csv").open() as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert (rows["bob"]["status"], rows["bob"]["total"]) == ("error", "0.0")

@@ -15,6 +15,7 @@ from dlgrade.grading.runner import (
     available_cores,
     default_checks_dir,
 )
+from dlgrade.intake import LAYOUT_CHOICES, IntakeError
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError
 
 STARTER = Path("reference/starter/hw1_prob5_starter.ipynb")  # relative to the repository
@@ -23,11 +24,25 @@ STARTER = Path("reference/starter/hw1_prob5_starter.ipynb")  # relative to the r
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "grade",
-        help="grade every submission folder in DIR (parallel, resumable)",
+        help="grade every submission in DIR or an LMS export (parallel, resumable)",
         description="Grade every immediate sub-folder of DIR (names starting with _ or . are "
-        "ignored). A student whose OUT/<student>/grade.json exists is skipped unless --force.",
+        "ignored), or a Gradescope export, Canvas download or GitHub Classroom folder (folder or "
+        "zip; the layout is detected). A student whose OUT/<student>/grade.json exists is "
+        "skipped unless --force.",
     )
-    parser.add_argument("root", type=Path, metavar="DIR", help="folder of submission folders")
+    parser.add_argument(
+        "root",
+        type=Path,
+        metavar="DIR",
+        help="folder of submission folders, or an LMS export (folder or zip)",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUT_CHOICES,
+        default="auto",
+        help="how DIR is laid out (default: detected): folders, gradescope (Export "
+        "Submissions), canvas (Download Submissions), classroom (GitHub Classroom clones)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
         "--jobs",
@@ -118,8 +133,9 @@ def run(args: argparse.Namespace) -> int:
             only=args.only,
             similarity=_similarity_options(args, checks),
             progress=not args.no_progress,
+            layout=args.layout,
         )
-    except (BatchError, CheckSuiteNotFound, OutputError, SimilarityError) as err:
+    except (BatchError, CheckSuiteNotFound, IntakeError, OutputError, SimilarityError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print("\n".join(summary_lines(outcome, args.out)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -55,6 +56,19 @@ def notebook_from_python(text: str) -> NotebookNode:
 
 
 def notebook_from_json(text: str, name: str) -> NotebookNode:
+    try:
+        return _notebook_from_json(text, name)
+    except RecursionError:
+        # Python's reader recurses once per nesting level (json, then nbformat);
+        # a file nested past the interpreter's limit is unreadable, not a grader bug.
+        raise MalformedSource(
+            f"{name} is nested too deeply to read: its JSON goes deeper than the reader's "
+            f"limit (Python's recursion limit, {sys.getrecursionlimit()} levels); clear its "
+            "outputs and re-save it from Jupyter"
+        ) from None
+
+
+def _notebook_from_json(text: str, name: str) -> NotebookNode:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from dlgrade.records import Observation
+from dlgrade.records import Observation, ObservationKind
 
 SourceKind = Literal["ipynb", "py"]
 SourceStatus = Literal["ok", "malformed"]
-RunStatus = Literal["ok", "errors", "timeout", "died", "malformed", "not-run"]
+RunStatus = Literal["ok", "errors", "timeout", "died", "interfered", "malformed", "not-run"]
 CellStatus = Literal["ok", "error", "timeout", "skipped"]
 
 # A value that crossed the sandbox boundary: a numeric array or plain JSON data.
@@ -107,6 +107,9 @@ class ProbeResult:
     name: str
     values: dict[str, Any]
     error: str | None = None
+    # Set when the probe has nothing because the kernel stopped before or while it ran:
+    # KERNEL_DIED, TIMEOUT (time limit), INTERFERED or MALFORMED (never started).
+    stopped_by: ObservationKind | None = None
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,14 @@ from dlgrade.engine.history import (
     read_history,
     register_call,
 )
-from dlgrade.engine.kernel import CappedClient, SandboxKernelManager, recover, run_silent, wait_dead
+from dlgrade.engine.kernel import (
+    CappedClient,
+    KernelInterference,
+    SandboxKernelManager,
+    recover,
+    run_silent,
+    wait_dead,
+)
 from dlgrade.engine.notebooks import MalformedSource, load_notebook
 from dlgrade.engine.records import CellResult, NotebookRun, Probe, ProbeResult, SourceFile, Watch
 from dlgrade.engine.sandbox import Launch, build_launch
@@ -41,17 +48,17 @@ from dlgrade.engine.workspace import (
     give_to,
     link_data,
 )
-from dlgrade.records import Observation
+from dlgrade.records import KERNEL_INTERFERENCE as INTERFERED
+from dlgrade.records import KERNEL_REPORTS, Observation, ObservationKind
 
-KERNEL_REPORTS = {
-    "network-blocked", "cuda-on-cpu", "tensorflow-standin", "dataset-offline",
-    "figure-recorder-error", "shim-error",
-}  # fmt: skip
 MAX_REPORT_BYTES = 1 << 20
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours tracebacks
 _ERROR_NOTES = {
-    "MemoryError": ("memory-limit", "ran out of memory (cap {memory_mb} MB)"),
-    "BlockingIOError": ("process-limit", "could not start more processes (cap {max_processes})"),
+    "MemoryError": (ObservationKind.MEMORY_LIMIT, "ran out of memory (cap {memory_mb} MB)"),
+    "BlockingIOError": (
+        ObservationKind.PROCESS_LIMIT,
+        "could not start more processes (cap {max_processes})",
+    ),
 }
 
 
@@ -83,7 +90,7 @@ def run_notebook(
         )
     if notebook is None:
         reason = source.error or "malformed"
-        return _unrun(source, "malformed", probes, f"not run: {reason}", started)
+        return _unrun(source, probes, f"not run: {reason}", started)
     dirs = RunDirs.create()
     try:
         session = _Session(source, notebook, probes, config, dirs, tuple(watches))
@@ -94,15 +101,14 @@ def run_notebook(
         dirs.remove()
 
 
-def _unrun(
-    source: SourceFile, status: str, probes: Sequence[Probe], why: str, started: float
-) -> NotebookRun:
+def _unrun(source: SourceFile, probes: Sequence[Probe], why: str, started: float) -> NotebookRun:
+    malformed = ObservationKind.MALFORMED
     return NotebookRun(
         source=source,
-        status=status,  # type: ignore[arg-type]
+        status="malformed",
         cells=(),
-        probes={p.name: ProbeResult(p.name, {}, why) for p in probes},
-        observations=(Observation(source.path.name, status, why),),
+        probes={p.name: ProbeResult(p.name, {}, why, stopped_by=malformed) for p in probes},
+        observations=(Observation(source.path.name, malformed, why),),
         figures=(),
         isolation="",
         duration_s=time.monotonic() - started,
@@ -122,12 +128,12 @@ class _Session:
     launch: Launch | None = None
     cells: list[CellResult] = field(default_factory=list)
     results: dict[str, ProbeResult] = field(default_factory=dict)
-    notes: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[ObservationKind, str]] = field(default_factory=list)
     inputs: dict[str, Path | None] = field(default_factory=dict)
-    # Why cells stopped running: "died" or "killed" (the kernel is gone), or
-    # "out-of-time" (the notebook's time is up but the kernel still answers,
+    # Why cells stopped running: KERNEL_DIED, KERNEL_KILLED or INTERFERED (the kernel
+    # is gone), or TIMEOUT (the notebook's time is up but the kernel still answers,
     # so the probes still read the state the finished cells left).
-    stopped: str | None = None
+    stopped: ObservationKind | None = None
     timed_out: bool = False
     figures: FigureLogReader | None = None
     truncated: bool = False
@@ -135,7 +141,7 @@ class _Session:
 
     @property
     def kernel_alive(self) -> bool:
-        return self.stopped in (None, "out-of-time")
+        return self.stopped in (None, ObservationKind.TIMEOUT)
 
     def prepare(self, folder: Path) -> None:
         copy_submission(folder, self.dirs.work)
@@ -148,7 +154,9 @@ class _Session:
             data = data_root(self.config)
             link_data(self.dirs.work, data)
         except DataUnavailable as err:
-            self.notes.append(("data-unavailable", f"datasets not provisioned: {err}"))
+            self.notes.append(
+                (ObservationKind.DATA_UNAVAILABLE, f"datasets not provisioned: {err}")
+            )
         for index, probe in enumerate(self.probes):
             self.inputs[probe.name] = probe_code.write_inputs(
                 probe, self.dirs.inputs / f"{index}.npz"
@@ -158,7 +166,7 @@ class _Session:
             for path in (self.dirs.work, self.dirs.out, self.dirs.conn):
                 give_to(path, self.launch.uid)
         if self.launch.isolation != "bubblewrap":
-            self.notes.append(("isolation-reduced", self.launch.isolation))
+            self.notes.append((ObservationKind.ISOLATION_REDUCED, self.launch.isolation))
         self.figures = FigureLogReader(
             self.dirs.out / "figures.jsonl", self.config.max_figure_log_bytes
         )
@@ -197,7 +205,10 @@ class _Session:
                 ):
                     entered = True
                     await self._register_watches(client)
-                    await self._cells(client)
+                    try:
+                        await self._cells(client)
+                    except KernelInterference as err:  # in grader code between cells
+                        self._interfered(client, "while the grader read values", err)
                     await self._final_probes(client)
             except (RuntimeError, TimeoutError) as err:
                 if entered:
@@ -237,10 +248,10 @@ class _Session:
 
     def _out_of_time(self, when: str) -> None:
         self.timed_out = True
-        self.stopped = "out-of-time"
+        self.stopped = ObservationKind.TIMEOUT
         self.notes.append(
             (
-                "timeout",
+                ObservationKind.TIMEOUT,
                 f"notebook time limit ({self.config.notebook_timeout_s:g}s) reached {when}; "
                 "later cells were not run, the grader read the state the finished cells left",
             )
@@ -275,6 +286,21 @@ class _Session:
             )
             await self._died(client, f"during cell {index}")
             return
+        except KernelInterference as err:
+            self.cells.append(
+                CellResult(
+                    index,
+                    "error",
+                    "KernelInterference",
+                    INTERFERED,
+                    0,
+                    _cell_text(cell),
+                    _first_line(cell),
+                    time.monotonic() - started,
+                )  # fmt: skip
+            )
+            self._interfered(client, f"during cell {index}", err)
+            return
         self.cells.append(self._cell_result(client, cell, index, time.monotonic() - started))
 
     def _cell_result(
@@ -289,7 +315,7 @@ class _Session:
         kind, message = _ERROR_NOTES.get(name, (None, ""))
         if kind is None and "File too large" in value:
             kind, message = (
-                "file-size-limit",
+                ObservationKind.FILE_SIZE_LIMIT,
                 "wrote a file over the size cap ({max_file_bytes} bytes)",
             )
         if kind is not None:
@@ -301,7 +327,10 @@ class _Session:
     ) -> CellResult:
         self.timed_out = True
         self.notes.append(
-            ("timeout", f"cell {index} ran longer than {limit:.0f}s and was interrupted")
+            (
+                ObservationKind.TIMEOUT,
+                f"cell {index} ran longer than {limit:.0f}s and was interrupted",
+            )
         )
         size = client.meter.per_cell.get(index, 0)
         return CellResult(
@@ -316,19 +345,36 @@ class _Session:
         except DeadKernelError:
             await self._died(client, f"after {what} was interrupted")
             return False
+        except KernelInterference as err:
+            self._interfered(client, f"after {what} was interrupted", err)
+            return False
         if not answered:
             client.km.kill_group()
-            self.stopped = "killed"
+            self.stopped = ObservationKind.KERNEL_KILLED
             self.notes.append(
-                ("killed", f"{what}: the kernel was killed (time limit); later cells were not run")
+                (
+                    ObservationKind.KERNEL_KILLED,
+                    f"{what}: the kernel was killed (time limit); later cells were not run",
+                )
             )
         return answered
 
     async def _died(self, client: CappedClient, when: str) -> None:
         code = await wait_dead(client)
-        self.stopped = "died"
+        self.stopped = ObservationKind.KERNEL_DIED
         self.notes.append(
-            ("died", f"the kernel died {when} (exit status {code}); later cells were not run")
+            (
+                ObservationKind.KERNEL_DIED,
+                f"the kernel died {when} (exit status {code}); later cells were not run",
+            )
+        )
+
+    def _interfered(self, client: CappedClient, when: str, err: KernelInterference) -> None:
+        """Stop a kernel whose messages cannot be trusted any more; name the tampering."""
+        client.km.kill_group()
+        self.stopped = ObservationKind.INTERFERED
+        self.notes.append(
+            (ObservationKind.INTERFERED, f"{INTERFERED} {when} ({err}); later cells were not run")
         )
 
     async def _after_cell(self, client: CappedClient, index: int) -> None:
@@ -350,9 +396,15 @@ class _Session:
         except DeadKernelError:
             await self._died(client, f"while the grader read the state after cell {index}")
             return
+        except KernelInterference as err:
+            self._interfered(client, f"while the grader read the state after cell {index}", err)
+            return
         if content is None:
             self.notes.append(
-                ("watch-timeout", f"reading the state after cell {index} took too long")
+                (
+                    ObservationKind.WATCH_TIMEOUT,
+                    f"reading the state after cell {index} took too long",
+                )
             )
             await self._interrupt(client, f"reading the state after cell {index}")
 
@@ -367,6 +419,9 @@ class _Session:
         except DeadKernelError:
             await self._died(client, "while checking probe triggers")
             return
+        except KernelInterference as err:
+            self._interfered(client, "while the grader checked probe triggers", err)
+            return
         defined = probe_code.parse_defined(content or {}, names)
         for probe in waiting:
             if set(probe.after) <= defined and self.kernel_alive:
@@ -377,12 +432,16 @@ class _Session:
             if probe.name in self.results:
                 continue
             if not self.kernel_alive:
-                reason = (
-                    "kernel died"
-                    if self.stopped == "died"
-                    else "the kernel was killed (time limit)"
+                reason = {
+                    ObservationKind.KERNEL_DIED: "kernel died",
+                    ObservationKind.INTERFERED: INTERFERED,
+                }.get(self.stopped, "the kernel was killed (time limit)")
+                # A kernel killed at a time limit leaves the part `timeout` (SPEC).
+                killed = self.stopped == ObservationKind.KERNEL_KILLED
+                stop = ObservationKind.TIMEOUT if killed else self.stopped
+                self.results[probe.name] = ProbeResult(
+                    probe.name, {}, f"not run: {reason}", stopped_by=stop
                 )
-                self.results[probe.name] = ProbeResult(probe.name, {}, f"not run: {reason}")
             elif probe.after:
                 missing = ", ".join(probe.after)
                 self.results[probe.name] = ProbeResult(
@@ -401,13 +460,25 @@ class _Session:
             content = await run_silent(client, code, self.config.probe_timeout_s)
         except DeadKernelError:
             self.results[probe.name] = ProbeResult(
-                probe.name, {}, "kernel died while the probe ran"
+                probe.name,
+                {},
+                "kernel died while the probe ran",
+                stopped_by=ObservationKind.KERNEL_DIED,
             )
             await self._died(client, f"during probe {probe.name!r}")
             return
+        except KernelInterference as err:
+            self.results[probe.name] = ProbeResult(
+                probe.name, {}, f"not run: {INTERFERED}", stopped_by=ObservationKind.INTERFERED
+            )
+            self._interfered(client, f"during probe {probe.name!r}", err)
+            return
         if content is None:
             self.results[probe.name] = ProbeResult(
-                probe.name, {}, f"probe timed out after {self.config.probe_timeout_s:g}s"
+                probe.name,
+                {},
+                f"probe timed out after {self.config.probe_timeout_s:g}s",
+                stopped_by=ObservationKind.TIMEOUT,
             )
             await self._interrupt(client, f"probe {probe.name!r}")
         elif content.get("status") == "error":
@@ -426,14 +497,14 @@ class _Session:
         if self.truncated:
             notes.append(
                 (
-                    "output-truncated",
+                    ObservationKind.OUTPUT_TRUNCATED,
                     f"stored output capped at {self.config.max_output_bytes} bytes",
                 )
             )
         if self.figures.capped or self.figures.invalid:
             notes.append(
                 (
-                    "figure-log",
+                    ObservationKind.FIGURE_LOG,
                     f"figure log capped or {self.figures.invalid} invalid entries dropped",
                 )
             )
@@ -455,24 +526,37 @@ class _Session:
         )
 
     def _status(self) -> str:
-        if self.stopped == "died":
+        if self.stopped == ObservationKind.KERNEL_DIED:
             return "died"
+        if self.stopped == ObservationKind.INTERFERED:
+            return "interfered"
         if self.timed_out:
             return "timeout"
         return "errors" if any(c.status == "error" for c in self.cells) else "ok"
 
 
-def _history_notes(history: HistoryReport) -> list[tuple[str, str]]:
+def _history_notes(history: HistoryReport) -> list[tuple[ObservationKind, str]]:
     notes = [
-        ("watch-error", f"the grader's watch {name!r} failed (please report): {error}")
+        (
+            ObservationKind.WATCH_ERROR,
+            f"the grader's watch {name!r} failed (please report): {error}",
+        )
         for name, error in sorted(history.errors.items())
     ]
     notes += [
-        ("history-capped", f"watch {name!r} reached its size budget; later values were not kept")
+        (
+            ObservationKind.HISTORY_CAPPED,
+            f"watch {name!r} reached its size budget; later values were not kept",
+        )
         for name in sorted(history.capped)
     ]
     if history.dropped:
-        notes.append(("history-invalid", f"{history.dropped} malformed history entries dropped"))
+        notes.append(
+            (
+                ObservationKind.HISTORY_INVALID,
+                f"{history.dropped} malformed history entries dropped",
+            )
+        )
     return notes
 
 
@@ -495,24 +579,25 @@ def _cell_text(cell: NotebookNode) -> str:
     return _ANSI.sub("", "".join(parts))
 
 
-def _kernel_reports(path: Path) -> list[tuple[str, str]]:
+def _kernel_reports(path: Path) -> list[tuple[ObservationKind, str]]:
     """Observations the shim wrote: only known kinds, plain short text, capped size."""
     if not path.is_file():
         return []
     with path.open("rb") as handle:
         raw = handle.read(MAX_REPORT_BYTES)
-    notes: list[tuple[str, str]] = []
+    notes: list[tuple[ObservationKind, str]] = []
     for line in raw.splitlines():
         try:
             entry = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             continue  # torn or forged lines carry nothing we need
         if (
             isinstance(entry, dict)
-            and entry.get("kind") in KERNEL_REPORTS
+            and isinstance(entry.get("kind"), str)  # a forged list or dict is not hashable
+            and entry["kind"] in KERNEL_REPORTS
             and isinstance(entry.get("message"), str)
         ):
-            note = (entry["kind"], entry["message"][:500])
+            note = (ObservationKind(entry["kind"]), entry["message"][:500])
             if note not in notes:
                 notes.append(note)
     return notes

@@ -98,15 +98,20 @@ def build_launch(config: SandboxConfig, dirs: RunDirs, cwd: Path, data: Path | N
         launcher.append("--in-pid-namespace")
     launcher += ["--", "-f", "{connection_file}"]
     if mode == "reduced":
-        return Launch(launcher, env, cwd, _reduced_note(as_root), None, gpu)
+        note = _reduced_note(as_root, requested=config.isolation == "reduced")
+        return Launch(launcher, env, cwd, note, None, gpu)
     argv = bwrap_argv(dirs, cwd, data, gpu, uid, as_root) + launcher
     return Launch(argv, env, cwd, "bubblewrap", uid, gpu)
 
 
-def _reduced_note(as_root: bool) -> str:
+def _reduced_note(as_root: bool, requested: bool = False) -> str:
+    note = REDUCED_NOTE
+    if not requested and shutil.which("bwrap") is not None:
+        # Installed but refused: the usual case inside a container (Gradescope's, Docker's).
+        note += " (bubblewrap is installed but cannot create namespaces here)"
     if as_root:
-        return REDUCED_NOTE + "; process cap not enforced (running as root)"
-    return REDUCED_NOTE
+        note += "; process cap not enforced (running as root)"
+    return note
 
 
 def kernel_env(dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool) -> dict[str, str]:

@@ -15,12 +15,10 @@ from collections.abc import Sequence
 
 from nbformat import NotebookNode
 
+from dlgrade.engine.tagging import RELU_FIT_CUES
+
 _CUES: dict[str, tuple[re.Pattern[str], ...]] = {
-    "p3": (
-        re.compile(r"\bfsolve\b|\bleast_squares\b|optimize\.root\b"),
-        re.compile(r"8\.?0*\s*,\s*6\.?0*\s*,\s*4\.?0*\s*,\s*2\.?0*\s*,\s*0\.?0*\s*,\s*2"),
-        re.compile(r"1\.5\s*,\s*2\.0*\s*,\s*2\.5"),
-    ),
+    "p3": RELU_FIT_CUES,
     "p4": (
         re.compile(r"FashionMNIST|fashion_mnist", re.IGNORECASE),
         re.compile(r"\bnn\.(Module|Linear|Sequential|ReLU|CrossEntropyLoss|NLLLoss)\b"),

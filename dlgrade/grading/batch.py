@@ -1,15 +1,20 @@
 """Grade a folder of submissions: N `pytest checks` processes at a time, resumable.
 
 Each immediate sub-folder of the class folder (not starting with "_" or ".")
-is one submission. A finished student's `OUT/<student>/grade.json` marks it
+is one submission; LMS exports (Gradescope, Canvas, GitHub Classroom) are read
+by `dlgrade.intake`, which also supplies each student's identity. A finished student's `OUT/<student>/grade.json` marks it
 done, so an interrupted run picks up where it stopped. One submission that
-crashes or hangs gets an "error" record and never holds up the others.
+crashes or hangs gets an "error" record and never holds up the others, and
+nothing in one student's files (unreadable, unrenderable, uncomparable) stops
+the class files: grades.csv, grades.json, index.html and similarity.html are
+always written.
 """
 
 from __future__ import annotations
 
 import difflib
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,8 +30,10 @@ from dlgrade.grading.outputs import (
     write_student_outputs,
 )
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
-from dlgrade.records import GradeRecord
-from reports.similarity import DEFAULT_THRESHOLD, SimilarityReport, find_similar
+from dlgrade.intake import ClassInput, read_class
+from dlgrade.intake.outputs import WORK_DIR, record_intake
+from dlgrade.records import PLEASE_REPORT, GradeRecord
+from reports.similarity import DEFAULT_THRESHOLD, SimilarityError, SimilarityReport, find_similar
 
 POLL_S = 0.2  # how often finished processes are noticed; cheap next to minutes of grading
 
@@ -42,10 +49,13 @@ class BatchOutcome:
     resumed: list[str]  # skipped because OUT already had their grade
     wall_s: float
     similarity: SimilarityReport | None
+    intake: ClassInput | None = None
+    similarity_error: str = ""  # why the comparison as a whole could not run
 
     @property
     def errors(self) -> list[str]:
-        return [r.student for r in self.records if r.status == "error"]
+        """Students the harness failed on: the whole grading run or some parts."""
+        return [r.student for r in self.records if r.status == "error" or r.harness_errors]
 
 
 @dataclass(frozen=True)
@@ -112,8 +122,7 @@ def run_jobs(
                 finished = [job for job in running if job.poll()]
                 for job in finished:
                     running.remove(job)
-                    record = job.finish()
-                    write_student_outputs(out, record)
+                    record = write_student_outputs(out, job.finish())
                     records.append(record)
                     on_done(record)
                     bar.update(1)
@@ -135,15 +144,13 @@ def grade_class(
     only: str | None = None,
     similarity: SimilarityOptions = SimilarityOptions(),
     progress: bool = True,
+    layout: str = "auto",
 ) -> BatchOutcome:
     """Grade what is not yet graded, then rebuild the class files from OUT."""
     start = time.monotonic()
     # OUT may sit inside DIR (DIR/grades, say): it is not a student.
-    submissions = {
-        name: path
-        for name, path in find_submissions(root).items()
-        if path.resolve() != out.resolve()
-    }
+    intake = read_class(root, out / WORK_DIR, layout, exclude=(out,))
+    submissions = intake.folders()
     if not submissions:
         raise BatchError(
             f"no submission folders in {root} (names starting with _ or . are ignored)"
@@ -151,10 +158,10 @@ def grade_class(
     todo, resumed = select(submissions, out, force, only)
     out.mkdir(parents=True, exist_ok=True)
     graded = run_jobs(todo, out, options, jobs, progress=progress)
-    report = _similarity(submissions, similarity)
+    report, problem = _similarity(submissions, similarity)
     if report is not None:
         write_similarity(out, report)
-    records = load_records(out)
+    records = record_intake(out, intake, load_records(out))
     write_class_outputs(out, records, report)
     return BatchOutcome(
         records=records,
@@ -162,21 +169,38 @@ def grade_class(
         resumed=resumed,
         wall_s=time.monotonic() - start,
         similarity=report,
+        intake=intake,
+        similarity_error=problem,
     )
 
 
 def _similarity(
     submissions: dict[str, Path], options: SimilarityOptions
-) -> SimilarityReport | None:
+) -> tuple[SimilarityReport | None, str]:
+    """The comparison, or why it could not run at all (then the class files go on without it).
+
+    One student's unreadable files are handled inside `find_similar` (that
+    student is listed as not compared); what reaches here is the starter
+    file or a bug, which must not cost the class its grades either.
+    """
     if not options.enabled or len(submissions) < 2:
-        return None
-    return find_similar(submissions, options.starters, options.threshold)
+        return None, ""
+    try:
+        return find_similar(submissions, options.starters, options.threshold), ""
+    except SimilarityError as err:
+        return None, f"code similarity was not computed: {err}"
+    except Exception as err:  # a bug in the comparison: report it, keep the class outputs
+        traceback.print_exc()
+        return (
+            None,
+            f"code similarity was not computed ({type(err).__name__}: {err}); {PLEASE_REPORT}",
+        )
 
 
 def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
     """The few lines printed after a batch."""
     records = outcome.records
-    scores = [100 * r.total / r.max_total for r in records if r.max_total and r.status != "error"]
+    scores = [p for p in (r.graded_percent() for r in records) if p is not None]
     lines = [
         f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
         + (
@@ -186,12 +210,24 @@ def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
         ),
     ]
     if scores:
-        lines.append(f"class: {len(records)} submissions, mean {sum(scores) / len(scores):.1f} %")
+        lines.append(
+            f"class: {len(records)} submissions, mean {sum(scores) / len(scores):.1f} % "
+            "(harness errors left out)"
+        )
     if outcome.errors:
         lines.append(
-            f"{len(outcome.errors)} grading error(s): {', '.join(outcome.errors)} "
-            "(see their report.html; regrade one with --only NAME)"
+            f"{len(outcome.errors)} submission(s) with harness errors: {', '.join(outcome.errors)} "
+            f"(see their report.html; {PLEASE_REPORT}; after a fix regrade one with "
+            "dlgrade grade DIR --out OUT --force --only NAME)"
         )
+    if outcome.intake and outcome.intake.layout != "folders":
+        lines.append(f"read as a {outcome.intake.layout} export")
+    if outcome.intake and outcome.intake.unassigned:
+        lines.append(
+            f"{len(outcome.intake.unassigned)} file(s) belong to no student: listed in the class report"
+        )
+    if outcome.similarity_error:
+        lines.append(outcome.similarity_error)
     if outcome.similarity and outcome.similarity.pairs:
         lines.append(
             f"{len(outcome.similarity.pairs)} pair(s) of similar code: {out / 'similarity.html'}"

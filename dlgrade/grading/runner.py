@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dlgrade.records import GradeRecord, Observation
+from dlgrade.records import GradeRecord, Observation, ObservationKind
 
 LOG_TAIL_LINES = 25
 # pytest exit codes that still produce a usable record: all passed / some failed.
@@ -122,7 +122,7 @@ def error_record(student: str, reason: str, duration_s: float, quick: bool) -> G
         results=[],
         status="error",
         duration_s=round(duration_s, 3),
-        observations=[Observation(source="harness", kind="grading-error", message=reason)],
+        observations=[Observation("harness", ObservationKind.GRADING_ERROR, reason)],
         quick=quick,
     )
 
