@@ -106,6 +106,15 @@ def _plotted_measure(array: np.ndarray, curves: tuple[Curve, ...]) -> str | None
     return None
 
 
+def over_batches(values: dict, curves: tuple[Curve, ...]) -> list[str]:
+    """Names of the notebook's series that a figure plots over mini-batches, not epochs."""
+    return [
+        name
+        for name, array in read.series(values).items()
+        if any(c.over == "batches" and _same(c.y, array) for c in curves)
+    ]
+
+
 def _same(plotted: tuple[float, ...], values) -> bool:
     return len(plotted) == len(values) and bool(np.allclose(plotted, values, rtol=1e-5, atol=1e-8))
 

@@ -33,7 +33,7 @@ from checks.p4_figures import (
     probability_problems,
     scale_of,
 )
-from checks.p4_losses import Series, curve_series, loss_series, plots
+from checks.p4_losses import Series, curve_series, loss_series, over_batches, plots
 from checks.p4_objective import code_of, loss_kinds, loss_problem
 from checks.p4_training import TrainingTrace, read_training
 from checks.probes import P4_IMAGE_COUNT
@@ -179,6 +179,9 @@ def test_loss_curves(p4, p4_values, p4_cells, record):
         source = "the plotted lines"
     if train is None and test is None:
         names = ", ".join(sorted(read.series(p4_values))[:12]) or "none"
+        batches = ", ".join(f"`{n}`" for n in over_batches(p4_values, curves))
+        if batches:
+            names += f"; {batches} is plotted over mini-batches, not one value per epoch"
         raise CheckFailed(
             "per-epoch train and test losses were not found, neither in a list, array or dict "
             "of one value per epoch nor in a plotted line over epochs (lists of numbers found: "

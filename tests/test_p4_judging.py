@@ -10,7 +10,7 @@ from checks import p4_network as network
 from checks import p4_values as read
 from checks.p4_figures import Curve
 from checks.p4_inputs import Preprocessing, describe, fit_affine, internal_affine
-from checks.p4_losses import epoch_counts, loss_series
+from checks.p4_losses import epoch_counts, loss_series, over_batches
 from checks.scoring import CheckFailed
 
 TRAIN = [0.62, 0.41, 0.36, 0.33]
@@ -61,6 +61,14 @@ def test_an_unnamed_list_counts_when_a_loss_figure_plots_it():
     train, test = loss_series({"series": {"a": TRAIN, "b": [0.9, 0.95, 0.96, 0.97]}}, curves)
     assert train.name == "a" and test is None
     assert loss_series({"series": {"a": TRAIN}}) == (None, None)
+
+
+def test_a_list_plotted_over_mini_batches_is_not_per_epoch():
+    values = {"series": {"losses": TRAIN}, "epochs": {"epoch": 3}}  # 4 values, 4 epochs
+    assert loss_series(values)[0].name == "losses"
+    over_batches_curve = (Curve(0, "", tuple(TRAIN), None, "loss", "batches"),)
+    assert loss_series(values, over_batches_curve) == (None, None)
+    assert over_batches(values, over_batches_curve) == ["losses"]
 
 
 def test_malformed_series_are_a_named_failure_or_skipped():
