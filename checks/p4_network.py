@@ -250,9 +250,9 @@ def _activate(h: np.ndarray, name: str) -> np.ndarray:
         elif part == "elu":
             h = np.where(h > 0, h, np.expm1(np.minimum(h, 0)))
         elif part == "gelu":
-            from math import erf, sqrt
+            from scipy.special import erf
 
-            h = h * 0.5 * (1.0 + np.vectorize(erf)(h / sqrt(2.0)))
+            h = h * 0.5 * (1.0 + erf(h / np.sqrt(2.0)))
         elif part != "":
             raise ValueError(f"cannot rebuild activation {part!r}")
     return h
