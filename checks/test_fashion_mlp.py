@@ -27,10 +27,12 @@ from checks.p4_accuracy import Measured, measure, reported_problem
 from checks.p4_comment import comment, figure_images, problem_cells
 from checks.p4_figures import (
     ProbabilityFigure,
+    measure_of,
     plotted_curves,
     printed_probabilities,
     probability_figures,
     probability_problems,
+    role_of,
     scale_of,
 )
 from checks.p4_losses import Series, curve_series, loss_series, over_batches, plots
@@ -202,13 +204,25 @@ def test_loss_curves(p4, p4_values, p4_cells, record):
         )
     missing = [role for role, s in (("train", train), ("test", test)) if s is None]
     if missing:
-        raise PartialCredit(0.5, f"only one curve was found: no per-epoch {missing[0]} loss")
+        accuracy = [n for n in read.series(p4_values) if accuracy_of(n, missing[0])]
+        instead = (
+            f" (`{accuracy[0]}` is an accuracy; the assignment asks for the {missing[0]} loss)"
+            if accuracy
+            else ""
+        )
+        raise PartialCredit(
+            0.5, f"only one curve was found: no per-epoch {missing[0]} loss{instead}"
+        )
     if not all(shown.values()):
         unplotted = " and ".join(role for role, ok in shown.items() if not ok)
         raise PartialCredit(
             0.5,
             f"the {unplotted} loss was found ({'; '.join(found)}), but no figure plots it over epochs",
         )
+
+
+def accuracy_of(name: str, role: str) -> bool:
+    return measure_of(name) == "accuracy" and role_of(name) == role
 
 
 def _plot(train: Series | None, test: Series | None) -> dict:
