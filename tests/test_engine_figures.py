@@ -115,15 +115,19 @@ def test_recorder_keeps_what_a_reader_sees_and_a_small_png(tmp_path):
         "ax[1].stem(range(10), p)\n"
         "ax[2].scatter(range(10), p)\n"
         "plt.show()",
+        "fig, ax = plt.subplots(2, 3)\n"
+        "for a in ax.flat:\n"
+        "    a.imshow(np.zeros((28, 28)))\n"
+        "plt.show()",
     )
     run = run_notebook(source, [], CONFIG)
     assert run.status == "ok", run.cells
-    saved, shown, kinds = run.figures
+    saved, shown, kinds, grid = run.figures
     # savefig and the inline display render one figure twice: same id, same content
     assert saved.figure_id == shown.figure_id and saved.axes == shown.axes
     image_axes, bar_axes = saved.axes
     assert image_axes["images"][0]["shape"] == (28, 28)
-    assert image_axes["images"][0]["data"][:2] == pytest.approx([0.0, 1 / 784])
+    assert image_axes["images"][0]["data"][:2] == pytest.approx([0.0, 1 / 784], rel=1e-5)
     assert image_axes["position"][0] < bar_axes["position"][0]  # left of the bars
     bars = bar_axes["bars"][0]
     assert bars["orientation"] == "horizontal"
@@ -133,6 +137,10 @@ def test_recorder_keeps_what_a_reader_sees_and_a_small_png(tmp_path):
     assert len(seaborn["bars"]) == 10 and all(len(b["values"]) == 1 for b in seaborn["bars"])
     assert stem["lines"][0]["y"] == pytest.approx(PROBS)
     assert [p[1] for p in scatter["points"][0]["xy"]] == pytest.approx(stem["lines"][0]["y"])
+    # a grid of many images keeps every shape but the pixels of the first few only
+    images = [image for axes in grid.axes for image in axes["images"]]
+    assert [image["shape"] for image in images] == [(28, 28)] * 6
+    assert [image["data"] is not None for image in images] == [True] * 4 + [False] * 2
     for figure in run.figures:
         assert figure.png is not None and valid_png(figure.png)
         assert len(figure.png) < MAX_PNG_BYTES

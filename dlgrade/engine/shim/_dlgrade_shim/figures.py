@@ -18,6 +18,7 @@ from _dlgrade_shim import observe
 MAX_POINTS = 20000
 MAX_LINE_BYTES = 2_000_000
 MAX_IMAGE_VALUES = 4096  # pixels kept per image (28x28 RGB fits)
+MAX_IMAGES_WITH_DATA = 4  # per figure: the log stays small however many images a figure has
 MAX_PNGS = 24
 MAX_PNG_BYTES = 150_000
 PNG_PIXELS = 480  # longer side of the kept PNG
@@ -54,6 +55,9 @@ def _record(figure):
         "suptitle": suptitle,
         "axes": [_axes(ax) for ax in figure.axes],
     }
+    images = [image for axes in entry["axes"] for image in axes["images"]]
+    for image in images[MAX_IMAGES_WITH_DATA:]:  # a grid of 100 samples keeps shapes only
+        image["data"] = None
     line = json.dumps(entry)
     if len(line) > MAX_LINE_BYTES:
         entry["axes"] = [dict(a, lines=[], bars=[], points=[]) for a in entry["axes"]]
@@ -153,5 +157,6 @@ def _image(image):
     array = np.asarray(image.get_array())
     data = None
     if array.size <= MAX_IMAGE_VALUES and array.dtype.kind in "biuf":
-        data = _floats(array.astype(float).reshape(-1))
+        pixels = _floats(array.astype(float).reshape(-1))
+        data = [None if v is None else float(f"{v:.6g}") for v in pixels]  # short JSON
     return {"shape": list(array.shape), "data": data}
