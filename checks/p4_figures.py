@@ -49,6 +49,16 @@ class ProbabilityFigure:
         """How many images are shown with a distribution."""
         return min(self.images, len(self.distributions))
 
+    @property
+    def valid(self) -> tuple[Distribution, ...]:
+        """The distributions that are probabilities (fractions or percentages)."""
+        return tuple(d for d in self.distributions if not probability_problems(d.values))
+
+    @property
+    def shown_valid(self) -> int:
+        """How many images are shown with a probability distribution."""
+        return min(self.images, len(self.valid))
+
     def where(self) -> str:
         numbers = [i + 1 for i in self.figures]
         if len(numbers) == 1:
@@ -98,15 +108,7 @@ def probability_figures(
         if images or dists:
             run.append((figure, images, dists))
     found += _display(run)
-    return sorted(
-        found,
-        key=lambda f: (
-            f.shown,
-            sum(not probability_problems(d.values) for d in f.distributions),
-            f.figures,
-        ),
-        reverse=True,
-    )
+    return sorted(found, key=lambda f: (f.shown_valid, f.shown, f.figures), reverse=True)
 
 
 def _display(run: list[tuple[FigureRecord, int, list[Distribution]]]) -> list[ProbabilityFigure]:
@@ -124,14 +126,23 @@ def _images(figure: FigureRecord) -> int:
 
 
 def distributions(figure: FigureRecord) -> list[Distribution]:
-    """Every set of 10 values the figure draws as bars, a 10-point line or 10 points."""
+    """Every set of 10 values the figure draws as bars, a 10-point line or 10 points.
+
+    Lines and points count only on axes about classes: not a curve over epochs
+    (its labels speak of epochs, losses or accuracy), and in a figure with an
+    image or on an axis labelled with the 10 classes; a 10-epoch loss curve
+    is no distribution.
+    """
     found = []
+    has_image = _images(figure) > 0
     for ax in figure.axes:
         bars = [_bar_values(b) for b in ax["bars"]]
         whole = [b for b in bars if len(b) == N_CLASSES]
         if not whole and len(bars) > 1 and sum(len(b) for b in bars) == N_CLASSES:
             whole = [_merged(ax["bars"])]  # seaborn with hue draws one container per class
         found += [Distribution(figure.index, tuple(v), "bars") for v in whole]
+        if not _about_classes(ax, has_image):
+            continue
         for line in ax["lines"]:
             values = _line_values(line)
             if values is not None:
@@ -141,6 +152,18 @@ def distributions(figure: FigureRecord) -> list[Distribution]:
             if len(ys) == N_CLASSES == len(group["xy"]):
                 found.append(Distribution(figure.index, tuple(ys), "points"))
     return found
+
+
+_CURVE_WORDS = re.compile(r"epoch|iteration|batch|step|loss|acc", re.I)
+
+
+def _about_classes(ax: dict, has_image: bool) -> bool:
+    texts = [ax["title"], ax["xlabel"], ax["ylabel"], *ax["legend"]]
+    texts += [line["label"] for line in ax["lines"] if not line["label"].startswith("_")]
+    if any(_CURVE_WORDS.search(t) for t in texts):
+        return False
+    named = sum(1 for t in ax["xticklabels"] + ax["yticklabels"] if t.strip())
+    return has_image or named >= N_CLASSES
 
 
 def _bar_values(bar: dict) -> list[float]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from checks.p4_figures import (
@@ -150,3 +151,27 @@ def test_legend_labels_name_the_curves_and_accuracy_is_not_loss():
 def test_lines_not_over_epochs_are_not_curves():
     scattered = axes(lines=[line([0.9, 0.5, 0.4], x=[0.3, 0.1, 2.7], label="train loss")])
     assert plotted_curves((figure(0, 4, scattered),)) == []
+
+
+def test_a_ten_epoch_loss_curve_next_to_the_probabilities_is_no_distribution():
+    epochs = list(range(1, 11))
+    losses = axes(xlabel="epoch", ylabel="loss", legend=["train", "test"],
+                  lines=[line(np.linspace(0.9, 0.3, 10), epochs, "train"),
+                         line(np.linspace(0.8, 0.4, 10), epochs, "test")])  # fmt: skip
+    curve = figure(0, 7, losses)
+    shown = loop_of_figures()
+    best = probability_figures((curve, *shown))[0]
+    assert (best.images, len(best.distributions), best.shown_valid) == (3, 3, 3)
+    # a probability line in a figure of its own counts when its axis names the classes
+    classes = axes(lines=[line(PROBS)], xticklabels=[f"class {k}" for k in range(10)])
+    assert len(figure(1, 8, classes).axes) == 1
+    assert [d.kind for d in probability_figures((figure(1, 8, axes(images=[image()])),
+                                                 figure(2, 8, classes)))[0].distributions] == ["line"]  # fmt: skip
+
+
+def test_valid_distributions_decide_how_many_images_are_shown():
+    extra = figure(3, 9, axes(bars=[bars(LOGITS)]))  # a fourth chart of raw outputs
+    best = probability_figures((*loop_of_figures(), extra))[0]
+    assert (best.shown, best.shown_valid) == (3, 3)
+    logits = probability_figures(loop_of_figures(LOGITS))[0]
+    assert (logits.shown, logits.shown_valid) == (3, 0)
