@@ -19,6 +19,7 @@ from checks.p5_variants import BUGS, buggy_step
 from checks.probes import p5_samples
 from checks.scoring import CheckFailed, prerequisite_failed
 from dlgrade.data import load
+from dlgrade.data.derived import cached_value
 from dlgrade.engine import NotebookRun
 from reference import numpy_backprop as ref
 
@@ -257,6 +258,18 @@ def _q3_message(start, found, x, label, error, where) -> str:
 
 @pytest.fixture(scope="session")
 def reference_curve(quick: bool, scaled: bool) -> list[float]:
+    # The same for every student: trained once per data, code and mode, then read from disk.
+    return cached_value(
+        "p5-reference-curve",
+        lambda: _reference_curve(quick, scaled),
+        datasets=("mnist",),
+        code=(ref,),
+        quick=quick,
+        scaled=scaled,
+    )
+
+
+def _reference_curve(quick: bool, scaled: bool) -> list[float]:
     mnist = load("mnist")
     limit = 6000 if quick else None
     history = ref.train(

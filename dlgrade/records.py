@@ -68,6 +68,7 @@ class ObservationKind(StrEnum):
     DATASET_OFFLINE = "dataset-offline"
     FIGURE_RECORDER_ERROR = "figure-recorder-error"
     SHIM_ERROR = "shim-error"
+    CUDA_USED = "cuda-used"  # student code ran on a real GPU
     # The checks (checks/conftest.py, checks/notebook_runs.py).
     ANSWERS_INVALID = "answers-invalid"
     ANSWERS_WARNING = "answers-warning"
@@ -75,6 +76,7 @@ class ObservationKind(StrEnum):
     # The harness around the checks (dlgrade/grading).
     GRADING_ERROR = "grading-error"  # the grading process crashed or hung
     REPORT_ERROR = "report-error"  # the student's report page could not be rendered
+    DEVICES = "devices"  # which device ran what (the grader's own, the kernel's GPU if any)
 
     @classmethod
     def _missing_(cls, value: object) -> ObservationKind | None:
@@ -102,6 +104,8 @@ NOTE_KINDS = frozenset(
         ObservationKind.DATASET_OFFLINE,
         ObservationKind.ANSWERS_WARNING,
         ObservationKind.SOURCE_CHOSEN,
+        ObservationKind.CUDA_USED,
+        ObservationKind.DEVICES,
     }
 )
 # What the shim inside the kernel may report; anything else it writes is dropped.
@@ -113,6 +117,7 @@ KERNEL_REPORTS = frozenset(
         ObservationKind.DATASET_OFFLINE,
         ObservationKind.FIGURE_RECORDER_ERROR,
         ObservationKind.SHIM_ERROR,
+        ObservationKind.CUDA_USED,
     }
 )
 # Every kind dlgrade.engine can put in a NotebookRun (runner and shim).

@@ -9,6 +9,8 @@ comparing with the derivation itself.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import sympy as sp
 
@@ -20,6 +22,7 @@ x_vec = sp.IndexedBase("x")
 mu_sym = sp.Symbol("mu")
 
 
+@cache  # a second of sympy per call, and the same every time
 def gradient_component() -> sp.Expr:
     """∂/∂x_k Σᵢ x_i² for a vector of symbolic length n, valid for 0 ≤ k < n.
 
@@ -33,6 +36,7 @@ def gradient_component() -> sp.Expr:
     return collapsed
 
 
+@cache
 def mean_minimiser_symbolic() -> sp.Expr:
     """The μ (one coordinate) solving d/dμ Σᵢ (x_i − μ)² = 0 for n symbolic points.
 

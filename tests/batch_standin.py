@@ -135,4 +135,6 @@ def write_submission(root: Path, name: str, **plan: object) -> Path:
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "plan.json").write_text(json.dumps(plan))
+    # `dlgrade check` refuses a folder with no notebook and no answers file.
+    (folder / "answers.toml").write_text("# the stand-in checks read plan.json\n")
     return folder

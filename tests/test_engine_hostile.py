@@ -99,7 +99,6 @@ def test_monkeypatched_numpy_does_not_reach_the_grader(tmp_path):
     answer = result.probes["p"].values["answer"]
     # The grader's numpy is its own: the student's allclose = lambda: True stayed in the kernel.
     assert not np.allclose(answer, np.ones(3))
-    assert abs(-2) == 2
 
 
 def test_object_with_lying_eq_is_refused(tmp_path):

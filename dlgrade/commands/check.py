@@ -2,9 +2,9 @@
 
 Prints a table, writes an HTML report (PATH/.dlgrade/report.html unless
 --report), and exits 1 when an auto-graded check lost points, 2 when the
-checks could not run, so CI jobs fail on either. With --fail-under PCT it
-exits 1 only when the judged parts score below PCT %. --summary appends the
-points table as Markdown (a GitHub Actions job summary).
+checks could not run or PATH holds nothing to check, so CI jobs fail on any.
+With --fail-under PCT it exits 1 only when the judged parts score below PCT %.
+--summary appends the points table as Markdown (a GitHub Actions job summary).
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ import time
 from pathlib import Path
 
 from dlgrade.commands.grade import add_grading_options
+from dlgrade.data.atomic import write_bytes_atomic
+from dlgrade.engine.discover import ANSWERS_FILE, discover
 from dlgrade.grading.outputs import write_text
-from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, GradingJob, default_checks_dir
+from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, default_checks_dir
 from dlgrade.grading.terminal import check_summary, failing_parts
+from dlgrade.grading.unit import JUNIT_NAME
+from dlgrade.grading.zygote import Zygote
 from dlgrade.records import GradeRecord
 from reports.markdown import job_summary
 from reports.render import render_student
@@ -32,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="self-check a submission with the visible checks",
         description="Run the visible checks on one submission folder, print a table and write "
         "an HTML report. Exit status: 0 all pass, 1 points lost (with --fail-under: the score is "
-        "below it), 2 the checks could not run.",
+        "below it), 2 the checks could not run (or PATH has no notebook and no answers.toml).",
     )
     parser.add_argument("path", type=Path, metavar="PATH", help="your submission folder")
     add_grading_options(parser)
@@ -72,6 +76,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.path.is_dir():
         print(f"error: {args.path} is not a folder; pass your submission folder", file=sys.stderr)
+        return 2
+    if nothing_to_check(args.path):
+        print(
+            f"error: nothing to check in {args.path}: expected notebooks or {ANSWERS_FILE}",
+            file=sys.stderr,
+        )
         return 2
     try:
         checks = args.checks.resolve() if args.checks else default_checks_dir()
@@ -128,19 +138,25 @@ def append_summary(path: Path, text: str) -> None:
         handle.write(text + "\n")
 
 
+def nothing_to_check(path: Path) -> bool:
+    """No notebook (or `.py` source) and no answers file: a wrong folder, not a zero score."""
+    submission = discover(path)
+    return not submission.sources and submission.answers is None
+
+
 def self_check(
     path: Path, work_dir: Path, options: GradeOptions, junit: Path | None = None
 ) -> GradeRecord:
     """Run the checks on one folder, telling the student it is still working."""
     student = path.resolve().name
     print(f"checking {path} (this runs your notebooks; it can take minutes) ...", flush=True)
-    job = GradingJob(student, path, work_dir, options, junit_path=junit)
-    try:
+    with Zygote(options) as zygote:  # the same launcher as `dlgrade grade`, for one student
+        job = zygote.submit(student, path, work_dir, options)
         while not job.poll():
             time.sleep(POLL_S)
-    finally:
-        if job.process.poll() is None:  # interrupted: stop the checks too
-            job.kill()
-    record = job.finish()
+        result = job.finish()
+    if junit is not None and JUNIT_NAME in result.files:
+        write_bytes_atomic(junit, result.files[JUNIT_NAME], fsync=False)
+    record = result.record
     print(f"done in {record.duration_s:.1f} s", flush=True)
     return record

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from dlgrade.engine.budgets import budgets
-from dlgrade.grading.batch import BatchError, SimilarityOptions, grade_class, summary_lines
+from dlgrade.grading.batch import (
+    LAUNCHERS,
+    BatchError,
+    SimilarityOptions,
+    grade_class,
+    summary_lines,
+)
 from dlgrade.grading.outputs import OutputError
 from dlgrade.grading.runner import (
     CheckSuiteNotFound,
@@ -83,6 +89,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-similarity", action="store_true", help="skip the code comparison")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--launcher",
+        choices=LAUNCHERS,
+        default="zygote",
+        help="zygote: fork each student's grader from one pre-warmed process (default); "
+        "fresh: start a new Python per student (slower; for comparison)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -134,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
             similarity=_similarity_options(args, checks),
             progress=not args.no_progress,
             layout=args.layout,
+            launcher=args.launcher,
         )
     except (BatchError, CheckSuiteNotFound, IntakeError, OutputError, SimilarityError) as err:
         print(f"error: {err}", file=sys.stderr)

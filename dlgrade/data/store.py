@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
-import sys
 import zipfile
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -56,11 +55,12 @@ def cache_path(name: DatasetName, data_dir: Path | None = None) -> Path:
     return _resolve_dir(data_dir) / f"{check_name(name)}.npz"
 
 
-def fix_command(name: DatasetName, data_dir: Path | None = None) -> str:
-    """The shell command that (re)fetches `name` into the cache directory."""
-    # `dlgrade` is only on PATH inside an activated venv; otherwise name this
-    # interpreter so the command works as printed.
-    program = "dlgrade" if shutil.which("dlgrade") else f"{shlex.quote(sys.executable)} -m dlgrade"
+def fix_command(name: DatasetName, data_dir: Path | None = None, program: str = "dlgrade") -> str:
+    """The shell command that (re)fetches `name` into the cache directory.
+
+    `program` is how the user starts dlgrade (the command line passes what
+    they typed, see `dlgrade.invocation`).
+    """
     directory = shlex.quote(str(_resolve_dir(data_dir)))
     return f"{program} data fetch {name} --data-dir {directory}"
 
@@ -106,8 +106,8 @@ def load(name: DatasetName, data_dir: Path | None = None) -> Dataset:
     if not path.is_file():
         raise DataError(f"{name}: no cache file at {path}. Fix: {fix}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+        stat = path.stat()
+        arrays = _read_npz(str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise DataError(f"{path}: unreadable cache file ({err}). Fix: {fix}") from err
     try:
@@ -115,3 +115,19 @@ def load(name: DatasetName, data_dir: Path | None = None) -> Dataset:
     except DataError as err:
         raise DataError(f"{err}. Fix: {fix}") from err
     return Dataset(name=name, **{split: arrays[split] for split in SPLITS})
+
+
+@lru_cache(maxsize=4)
+def _read_npz(path: str, mtime_ns: int, size: int, inode: int) -> dict[str, np.ndarray]:
+    """The arrays of one cache file, decompressed once per process and file version.
+
+    Grading asks for the same dataset many times per student (and a grading
+    zygote loads it once for all the students it forks); decompressing costs a
+    quarter of a second each time. The key changes whenever the file is
+    replaced. The arrays are read-only, so no caller can alter another's copy.
+    """
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    for array in arrays.values():
+        array.setflags(write=False)
+    return arrays

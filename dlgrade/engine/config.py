@@ -31,6 +31,9 @@ class SandboxConfig:
     data_dir: Path | None = None
     isolation: Isolation = "auto"
     allow_gpu: bool = True
+    # Serve torchvision MNIST/FashionMNIST batches decoded in one step (bit-identical values;
+    # see the shim's decoded.py). Off: torchvision's per-image PIL path, for comparison.
+    decoded_datasets: bool = True
     # Seconds a timed-out cell gets to react to the interrupt before the kernel is killed.
     interrupt_grace_s: float = 5.0
     # Caps on what the grader reads back from the sandbox.

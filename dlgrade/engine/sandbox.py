@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from dlgrade.engine.config import SandboxConfig
@@ -47,6 +48,7 @@ class Launch:
     gpu: bool
 
 
+@cache  # a process runs several notebooks; the answer does not change under it
 def bwrap_usable() -> bool:
     """bwrap is installed and can create its namespaces here."""
     binary = shutil.which("bwrap")
@@ -78,13 +80,42 @@ def gpu_present() -> bool:
     return Path("/dev/nvidiactl").exists()
 
 
+@cache
+def gpu_names() -> tuple[str, ...]:
+    """The GPUs' names from nvidia-smi, without touching CUDA in this process (a grader
+    forked from a zygote must never have initialised CUDA)."""
+    if not gpu_present() or shutil.which("nvidia-smi") is None:
+        return ()
+    try:
+        listing = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return tuple(line.strip() for line in listing.splitlines() if line.strip())
+
+
+def device_summary(config: SandboxConfig) -> str:
+    """Which device runs what, for the grade record."""
+    if config.allow_gpu and gpu_present():
+        names = ", ".join(gpu_names()) or "a CUDA GPU"
+        return (
+            f"student notebooks ran with {names} available to their code (see cuda-used); "
+            "the grader's own computations ran on the CPU"
+        )
+    return "no GPU: student notebooks and the grader ran on the CPU (.cuda() is mapped to the CPU)"
+
+
 def build_launch(config: SandboxConfig, dirs: RunDirs, cwd: Path, data: Path | None) -> Launch:
     mode = choose_isolation(config)
     gpu = config.allow_gpu and gpu_present()
     as_root = os.geteuid() == 0
     uid = sandbox_uid(dirs) if mode == "bwrap" and as_root else None
     shim = SHIM_MOUNT if mode == "bwrap" else SHIM_DIR
-    env = kernel_env(dirs, data, shim, cuda_shim=not gpu)
+    env = kernel_env(dirs, data, shim, cuda_shim=not gpu, decoded=config.decoded_datasets)
     launcher = [
         sys.executable, "-m", "_dlgrade_launch",
         "--memory-mb", str(config.memory_mb),
@@ -114,7 +145,9 @@ def _reduced_note(as_root: bool, requested: bool = False) -> str:
     return note
 
 
-def kernel_env(dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool) -> dict[str, str]:
+def kernel_env(
+    dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool, decoded: bool = True
+) -> dict[str, str]:
     """A minimal environment: nothing of the grader's own environment leaks in."""
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
@@ -130,6 +163,7 @@ def kernel_env(dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool) ->
         "DLGRADE_OUT": str(dirs.out),
         "DLGRADE_STANDINS": str(shim / "standins"),
         "DLGRADE_CUDA_SHIM": "1" if cuda_shim else "0",
+        "DLGRADE_DECODED": "1" if decoded else "0",
     }
     if data is not None:
         env["DLGRADE_DATA_ROOT"] = str(data)
@@ -137,6 +171,12 @@ def kernel_env(dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool) ->
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         if name in os.environ:
             env[name] = os.environ[name]
+    if not cuda_shim:
+        # A real GPU: the driver's libraries may sit where only these variables point
+        # (e.g. /usr/local/nvidia/lib64, mounted with /usr), and which GPU is ours.
+        for name in ("LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES"):
+            if name in os.environ:
+                env[name] = os.environ[name]
     return env
 
 

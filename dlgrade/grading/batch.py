@@ -1,9 +1,12 @@
-"""Grade a folder of submissions: N `pytest checks` processes at a time, resumable.
+"""Grade a folder of submissions: N at a time, one fresh process each, resumable.
 
 Each immediate sub-folder of the class folder (not starting with "_" or ".")
-is one submission; LMS exports (Gradescope, Canvas, GitHub Classroom) are read
-by `dlgrade.intake`, which also supplies each student's identity. A finished student's `OUT/<student>/grade.json` marks it
-done, so an interrupted run picks up where it stopped. One submission that
+is one submission; graded by `dlgrade.grading.unit.grade_submission` in a process of its own: by
+default a child forked from a pre-warmed zygote (`dlgrade.grading.zygote`), or a
+fresh interpreter (`launcher="fresh"`). LMS exports (Gradescope, Canvas, GitHub
+Classroom) are read by `dlgrade.intake`, which also supplies each student's
+identity. A finished student's `OUT/<student>/grade.json` marks it done, so an
+interrupted run picks up where it stopped. One submission that
 crashes or hangs gets an "error" record and never holds up the others, and
 nothing in one student's files (unreadable, unrenderable, uncomparable) stops
 the class files: grades.csv, grades.json, index.html and similarity.html are
@@ -12,13 +15,15 @@ always written.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from tqdm import tqdm
 
@@ -27,15 +32,19 @@ from dlgrade.grading.outputs import (
     load_records,
     write_class_outputs,
     write_similarity,
-    write_student_outputs,
+    write_student_files,
 )
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
+from dlgrade.grading.unit import UnitResult
+from dlgrade.grading.zygote import ForkedJob, Zygote
 from dlgrade.intake import ClassInput, read_class
 from dlgrade.intake.outputs import WORK_DIR, record_intake
 from dlgrade.records import PLEASE_REPORT, GradeRecord
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError, SimilarityReport, find_similar
 
-POLL_S = 0.2  # how often finished processes are noticed; cheap next to minutes of grading
+POLL_S = 0.1  # how often finished processes are noticed; cheap next to grading
+Launcher = Literal["zygote", "fresh"]
+LAUNCHERS: tuple[Launcher, ...] = ("zygote", "fresh")
 
 
 class BatchError(Exception):
@@ -93,6 +102,20 @@ def select(
     return todo, done
 
 
+@contextlib.contextmanager
+def job_starter(
+    options: GradeOptions, launcher: Launcher
+) -> Iterator[Callable[[str, Path, Path], GradingJob | ForkedJob]]:
+    """`start(student, folder, work_dir)` for the chosen launcher (the zygote lives this long)."""
+    if launcher not in LAUNCHERS:
+        raise BatchError(f"unknown launcher {launcher!r}; choose one of {', '.join(LAUNCHERS)}")
+    if launcher == "fresh":
+        yield lambda name, folder, work: GradingJob(name, folder, work, options)
+        return
+    with Zygote(options) as zygote:
+        yield lambda name, folder, work: zygote.submit(name, folder, work, options)
+
+
 def run_jobs(
     todo: dict[str, Path],
     out: Path,
@@ -100,31 +123,39 @@ def run_jobs(
     jobs: int,
     on_done: Callable[[GradeRecord], None] = lambda record: None,
     progress: bool = True,
+    launcher: Launcher = "zygote",
 ) -> list[GradeRecord]:
     """Grade `todo` with at most `jobs` processes at once; write each student's files."""
     if jobs < 1:
         raise BatchError(f"--jobs must be at least 1, got {jobs}")
+    if not todo:
+        return []
     options = thread_budget(options, jobs)
     pending = deque(todo.items())
-    running: list[GradingJob] = []
+    running: list[GradingJob | ForkedJob] = []
     records = []
     bar = tqdm(
-        total=len(todo), unit="student", disable=not progress, dynamic_ncols=True, mininterval=1.0
+        total=len(todo),
+        unit="student",
+        disable=not progress or not todo,  # nothing to grade: no empty bar
+        dynamic_ncols=True,
+        mininterval=1.0,
     )
-    with bar:
+    with bar, job_starter(options, launcher) as start:
         try:
             while pending or running:
                 while pending and len(running) < jobs:
                     name, folder = pending.popleft()
-                    running.append(GradingJob(name, folder, out / name, options))
+                    running.append(start(name, folder, out / name))
                 bar.set_postfix_str("now: " + ", ".join(j.student for j in running), refresh=False)
                 bar.update(0)  # redraws at most once per mininterval, so the clock keeps ticking
                 finished = [job for job in running if job.poll()]
                 for job in finished:
                     running.remove(job)
-                    record = write_student_outputs(out, job.finish())
-                    records.append(record)
-                    on_done(record)
+                    result = job.finish()
+                    write_unit(out, result)
+                    records.append(result.record)
+                    on_done(result.record)
                     bar.update(1)
                 if not finished:
                     time.sleep(POLL_S)
@@ -133,6 +164,11 @@ def run_jobs(
             for job in running:
                 job.kill()
     return records
+
+
+def write_unit(out: Path, result: UnitResult) -> None:
+    """A student's files into OUT/<student>/, under the batch's name for the student."""
+    write_student_files(out, result.record.student, result.files)
 
 
 def grade_class(
@@ -145,6 +181,7 @@ def grade_class(
     similarity: SimilarityOptions = SimilarityOptions(),
     progress: bool = True,
     layout: str = "auto",
+    launcher: Launcher = "zygote",
 ) -> BatchOutcome:
     """Grade what is not yet graded, then rebuild the class files from OUT."""
     start = time.monotonic()
@@ -157,7 +194,7 @@ def grade_class(
         )
     todo, resumed = select(submissions, out, force, only)
     out.mkdir(parents=True, exist_ok=True)
-    graded = run_jobs(todo, out, options, jobs, progress=progress)
+    graded = run_jobs(todo, out, options, jobs, progress=progress, launcher=launcher)
     report, problem = _similarity(submissions, similarity)
     if report is not None:
         write_similarity(out, report)
@@ -198,39 +235,82 @@ def _similarity(
 
 
 def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
-    """The few lines printed after a batch."""
-    records = outcome.records
-    scores = [p for p in (r.graded_percent() for r in records) if p is not None]
-    lines = [
-        f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
-        + (
-            f"; {len(outcome.resumed)} already graded (use --force to regrade)"
-            if outcome.resumed
-            else ""
-        ),
+    """What ran, the scores, what needs a look (three lines), then the class report's path."""
+    return [
+        _run_line(outcome, out),
+        _scores_line(outcome.records),
+        _attention_line(outcome, out),
+        f"class report: {out / 'index.html'}",
     ]
-    if scores:
-        lines.append(
-            f"class: {len(records)} submissions, mean {sum(scores) / len(scores):.1f} % "
-            "(harness errors left out)"
-        )
-    if outcome.errors:
-        lines.append(
-            f"{len(outcome.errors)} submission(s) with harness errors: {', '.join(outcome.errors)} "
-            f"(see their report.html; {PLEASE_REPORT}; after a fix regrade one with "
-            "dlgrade grade DIR --out OUT --force --only NAME)"
+
+
+def _run_line(outcome: BatchOutcome, out: Path) -> str:
+    line = f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
+    if outcome.resumed:
+        line += f", {len(outcome.resumed)} already graded in {out} (--force regrades)"
+    if any(r.quick for r in outcome.records):
+        line += (
+            "; quick mode: trained on data slices, indicative only (drop --quick for real grades)"
         )
     if outcome.intake and outcome.intake.layout != "folders":
-        lines.append(f"read as a {outcome.intake.layout} export")
+        line += f"; read as a {outcome.intake.layout} export"
+    return line
+
+
+def _scores_line(records: Sequence[GradeRecord]) -> str:
+    # graded_percent leaves out parts the harness failed on and parts not graded
+    scored = sorted(
+        (percent, r.student) for r in records if (percent := r.graded_percent()) is not None
+    )
+    if not scored:
+        return "scores: none (no submission could be graded)"
+    mean = sum(score for score, _ in scored) / len(scored)
+    (low, lowest), (high, highest) = scored[0], scored[-1]
+    line = f"scores: mean {mean:.1f} %, lowest {low:.1f} % ({lowest}), highest {high:.1f} % ({highest})"
+    hardest = hardest_part(records)
+    if hardest:
+        part, passed, judged = hardest
+        line += f"; hardest part {part} (passed by {passed} of {judged})"
+    return line
+
+
+def hardest_part(records: Sequence[GradeRecord]) -> tuple[str, int, int] | None:
+    """(part, passed, judged) for the part with the lowest pass rate.
+
+    Only judged parts count: manual parts await a TA, skipped ones were not
+    graded in this run (quick mode, --problems) and errors are the harness's,
+    so none of them is a failure.
+    """
+    judged: dict[str, list[bool]] = {}
+    for record in records:
+        if record.status == "error":
+            continue
+        for result in record.results:
+            if result.status not in ("manual", "skipped", "error"):
+                judged.setdefault(result.part, []).append(result.status == "passed")
+    if not judged:
+        return None
+    part = min(judged, key=lambda p: sum(judged[p]) / len(judged[p]))
+    return part, sum(judged[part]), len(judged[part])
+
+
+def _attention_line(outcome: BatchOutcome, out: Path) -> str:
+    errors = outcome.errors
+    error_note = (
+        f" ({', '.join(errors)}: see their report.html; {PLEASE_REPORT}; after a fix "
+        "regrade one with dlgrade grade DIR --out OUT --force --only NAME)"
+    )
+    manual = sum(r.status == "manual" for record in outcome.records for r in record.results)
+    pairs = len(outcome.similarity.pairs) if outcome.similarity else 0
+    pairs_note = f" ({out / 'similarity.html'})"
+    items = [
+        f"{len(errors)} grading error(s)" + (error_note if errors else ""),
+        f"{manual} part(s) awaiting a TA (dlgrade merge-manual)",
+        f"{pairs} pair(s) of similar code" + (pairs_note if pairs else ""),
+    ]
     if outcome.intake and outcome.intake.unassigned:
-        lines.append(
-            f"{len(outcome.intake.unassigned)} file(s) belong to no student: listed in the class report"
-        )
+        unassigned = len(outcome.intake.unassigned)
+        items.append(f"{unassigned} file(s) belonging to no student (listed in the class report)")
     if outcome.similarity_error:
-        lines.append(outcome.similarity_error)
-    if outcome.similarity and outcome.similarity.pairs:
-        lines.append(
-            f"{len(outcome.similarity.pairs)} pair(s) of similar code: {out / 'similarity.html'}"
-        )
-    lines.append(f"class report: {out / 'index.html'}")
-    return lines
+        items.append(outcome.similarity_error)
+    return "to look at: " + ", ".join(items)

@@ -62,26 +62,31 @@ def grade_path(out: Path, student: str) -> Path:
     return out / student / GRADE_FILE
 
 
-def write_student_outputs(out: Path, record: GradeRecord) -> GradeRecord:
-    """grade.json last: its presence means "this student is done" to a resumed run.
+def _json_bytes(data: object) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
-    Returns the record as written: with a `report-error` observation when its
-    page could not be rendered (the grade itself stands).
+
+def student_files(record: GradeRecord) -> dict[str, bytes]:
+    """The files of OUT/<student>/ derived from the record, by name (grade.json among them).
+
+    A page that cannot be rendered never costs the grade: a plain page is
+    written instead, with the traceback in report-error.log and a
+    `report-error` observation in grade.json.
     """
-    folder = out / record.student
     # A report error describes the page last written; this attempt starts afresh.
     kept = [o for o in record.observations if o.kind != ObservationKind.REPORT_ERROR]
     record = replace(record, observations=kept)
+    files: dict[str, bytes] = {}
     try:
         page = render_student(record)
     except Exception as err:  # any bug in rendering one record must not stop the batch
-        write_text(folder / "report-error.log", traceback.format_exc())
+        files["report-error.log"] = traceback.format_exc().encode("utf-8")
         record = _with_report_error(record, err)
         page = render_plain_student(record)
-    write_json(folder / "results.json", record.gradescope_results())
-    write_text(folder / "report.html", page)
-    write_json(folder / GRADE_FILE, record.to_dict())
-    return record
+    files["results.json"] = _json_bytes(record.gradescope_results())
+    files["report.html"] = page.encode("utf-8")
+    files[GRADE_FILE] = _json_bytes(record.to_dict())
+    return files
 
 
 def _with_report_error(record: GradeRecord, err: Exception) -> GradeRecord:
@@ -91,6 +96,26 @@ def _with_report_error(record: GradeRecord, err: Exception) -> GradeRecord:
     )
     note = Observation("harness", ObservationKind.REPORT_ERROR, message)
     return replace(record, observations=[*record.observations, note])
+
+
+def write_student_files(out: Path, student: str, files: dict[str, bytes]) -> None:
+    """Write a student's files; grade.json last: its presence means "this student is done"
+    to a resumed run. Names are relative and stay inside OUT/<student>/."""
+    folder = out / student
+    for name in sorted(files, key=lambda n: n == GRADE_FILE):
+        path = folder / name
+        if path.resolve().parent != folder.resolve() or name.startswith("."):
+            raise OutputError(f"refusing to write {name!r} outside {folder}")
+        with atomic_output(path, fsync=False) as tmp:
+            tmp.write_bytes(files[name])
+
+
+def write_student_outputs(out: Path, record: GradeRecord) -> GradeRecord:
+    """Render and write one student's files; the record as written (with a
+    `report-error` observation when its page could not be rendered)."""
+    files = student_files(record)
+    write_student_files(out, record.student, files)
+    return GradeRecord.from_dict(json.loads(files[GRADE_FILE]))
 
 
 def read_record(path: Path) -> GradeRecord:
@@ -157,8 +182,6 @@ def write_class_outputs(
 
 def rebuild_reports(out: Path) -> list[GradeRecord]:
     """Regenerate every derived file in OUT from the grade.json files."""
-    records = load_records(out)
-    for record in records:
-        write_student_outputs(out, record)
+    records = [write_student_outputs(out, record) for record in load_records(out)]
     write_class_outputs(out, records, load_similarity(out))
     return records

@@ -1,10 +1,18 @@
-"""Grade one submission in its own `pytest checks` process and read back its record.
+"""Launchers: where `dlgrade.grading.unit.grade_submission` runs, one process per student.
 
-The checks run student notebooks, which can hang, exhaust memory or kill
-their kernel; a separate process (in its own process group, so a timeout
-takes its kernels down too) keeps that from ever reaching the batch. Whatever
-happens, `GradingJob.finish()` returns a `GradeRecord`: the plugin's, or one
-with status "error" that says why (timeout, exit code, the tail of the log).
+Student notebooks can hang, exhaust memory or kill their kernel; running each
+submission's grading in a process of its own (in its own process group, so a
+timeout takes its kernels down too) keeps that from ever reaching the batch.
+
+* `dlgrade.grading.zygote.ForkedJob`: a child forked from a pre-warmed zygote
+  (the default: no per-student start-up cost);
+* `GradingJob` here: a fresh `python -m dlgrade.grading.unit` interpreter per
+  student (what every student cost before the zygote; kept for comparison and
+  as the fallback where fork is unavailable).
+
+Both expose `poll()`, `kill()`, `elapsed`, `student` and `finish() -> UnitResult`;
+whatever happens, `finish()` returns a record: the checks', or one with
+status "error" that says why (timeout, exit code, the tail of the log).
 """
 
 from __future__ import annotations
@@ -14,42 +22,42 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from dlgrade.records import GradeRecord, Observation, ObservationKind
+from dlgrade.grading.unit import (
+    LOG_NAME,
+    RESULT_NAME,
+    THREAD_VARIABLES,
+    GradeOptions,
+    UnitResult,
+    collect_files,
+    error_record,
+    exit_meaning,
+    options_to_dict,
+    pytest_args,
+    read_result,
+    tail,
+)
 
-LOG_TAIL_LINES = 25
-# pytest exit codes that still produce a usable record: all passed / some failed.
-RECORD_EXIT_CODES = (0, 1)
+__all__ = [
+    "THREAD_VARIABLES",
+    "CheckSuiteNotFound",
+    "GradeOptions",
+    "GradingJob",
+    "available_cores",
+    "child_environment",
+    "default_checks_dir",
+    "error_record",
+    "launch_environment",
+    "pytest_command",
+    "thread_budget",
+]
 
 
 class CheckSuiteNotFound(FileNotFoundError):
     """The `checks/` directory could not be located."""
-
-
-@dataclass(frozen=True)
-class GradeOptions:
-    """How to grade: passed through to the `pytest checks` command line."""
-
-    checks_dir: Path
-    assignment: str | None = None
-    quick: bool = False
-    visible_only: bool = False
-    problems: tuple[str, ...] = ()
-    timeout_s: float | None = None  # per submission; None: no limit
-    junit: bool = False  # write JUnit XML (to <work dir>/junit.xml unless given a path)
-    python: str = sys.executable
-    extra_args: tuple[str, ...] = ()
-    # Math-library threads per student (None: the libraries' default). With N
-    # students at once, cores // N keeps N torch/BLAS pools from fighting over
-    # the same cores, which would make parallel grading barely faster.
-    threads: int | None = None
-
-
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def available_cores() -> int:
@@ -87,77 +95,52 @@ def default_checks_dir() -> Path:
 def pytest_command(
     options: GradeOptions, submission: Path, results_json: Path, junit: Path | None = None
 ) -> list[str]:
-    """The command line that grades one submission (see docs/DESIGN.md, "Checks")."""
-    command = [
+    """The command line that grades one submission with plain pytest (see docs/DESIGN.md)."""
+    return [options.python, "-m", "pytest", *pytest_args(options, submission, results_json, junit)]
+
+
+def unit_command(
+    options: GradeOptions, student: str, submission: Path, work_dir: Path
+) -> list[str]:
+    """A fresh interpreter running `grade_submission` on one submission."""
+    return [
         options.python,
         "-m",
-        "pytest",
-        str(options.checks_dir),
-        "--submission",
+        "dlgrade.grading.unit",
         str(submission),
-        "--results-json",
-        str(results_json),
-        "-p",
-        "no:cacheprovider",
-        "-q",
+        "--student",
+        student,
+        "--work-dir",
+        str(work_dir),
+        "--options",
+        json.dumps(options_to_dict(options)),
+        "--requested-at",
+        repr(time.time()),
     ]
-    if options.assignment:
-        command += ["--assignment", options.assignment]
-    if options.quick:
-        command.append("--quick")
-    if options.visible_only:
-        command.append("--visible-only")
-    if options.problems:
-        command += ["--problems", ",".join(options.problems)]
-    if junit is not None:
-        command += ["--junitxml", str(junit)]
-    return command + list(options.extra_args)
-
-
-def error_record(student: str, reason: str, duration_s: float, quick: bool) -> GradeRecord:
-    """A record for a submission whose grading did not complete."""
-    return GradeRecord(
-        student=student,
-        assignment="",
-        results=[],
-        status="error",
-        duration_s=round(duration_s, 3),
-        observations=[Observation("harness", ObservationKind.GRADING_ERROR, reason)],
-        quick=quick,
-    )
 
 
 class GradingJob:
-    """One running `pytest checks` process for one submission.
+    """One submission graded in a fresh `python -m dlgrade.grading.unit` process.
 
-    Output goes to files under `work_dir` (not pipes), so a chatty or stuck
+    Output goes to a file in `work_dir` (not pipes), so a chatty or stuck
     child can never block on a full pipe while the batch polls others.
     """
 
     def __init__(
-        self,
-        student: str,
-        submission: Path,
-        work_dir: Path,
-        options: GradeOptions,
-        junit_path: Path | None = None,
+        self, student: str, submission: Path, work_dir: Path, options: GradeOptions
     ) -> None:
         self.student = student
         self.options = options
         # Absolute paths: the child runs in the checks' repository, not our cwd.
-        work_dir = work_dir.resolve()
-        self.work_dir = work_dir
-        self.results_json = work_dir / ".record.json"
-        self.log_path = work_dir / "grading.log"
-        if options.junit:
-            self.junit_path: Path | None = (junit_path or work_dir / "junit.xml").resolve()
-        else:
-            self.junit_path = None
-        work_dir.mkdir(parents=True, exist_ok=True)
-        self.results_json.unlink(missing_ok=True)
-        command = pytest_command(options, submission.resolve(), self.results_json, self.junit_path)
+        self.work_dir = work_dir.resolve()
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        (self.work_dir / RESULT_NAME).unlink(missing_ok=True)
+        self.log_path = self.work_dir / LOG_NAME
+        command = unit_command(options, student, submission.resolve(), self.work_dir)
         self.started = time.monotonic()
-        with self.log_path.open("wb") as log:
+        self.log_path.write_bytes(b"")
+        # Appending: the unit redirects its own output to the same file.
+        with self.log_path.open("ab") as log:
             # A new session makes the child a process-group leader: killing the
             # group on timeout also ends the notebook kernels it started.
             self.process = subprocess.Popen(
@@ -166,7 +149,7 @@ class GradingJob:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=options.checks_dir.parent,
-                env=child_environment(options),
+                env=launch_environment(options),
                 start_new_session=True,
             )
         self.timed_out = False
@@ -192,50 +175,40 @@ class GradingJob:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
-    def finish(self) -> GradeRecord:
-        """The record for this submission; call after `poll()` returned True."""
+    def finish(self) -> UnitResult:
+        """The result for this submission; call after `poll()` returned True."""
         duration = self.elapsed
         code = self.process.wait()
+        result_path = self.work_dir / RESULT_NAME
         if self.timed_out:
             reason = (
                 f"grading exceeded the {self.options.timeout_s:g} s limit and was stopped; "
-                f"log: {self.log_path}\n{self.log_tail()}"
+                f"log: {self.log_path}\n{tail(self.log_path)}"
             )
-            return error_record(self.student, reason, duration, self.options.quick)
-        if code not in RECORD_EXIT_CODES or not self.results_json.is_file():
+            return self._error(reason, duration)
+        if code != 0 or not result_path.is_file():
             reason = (
-                f"pytest exited with code {code} ({_exit_meaning(code)}) "
-                f"{'and' if self.results_json.is_file() else 'without'} writing a record; "
-                f"log: {self.log_path}\n{self.log_tail()}"
+                f"the grading process exited with code {code} ({exit_meaning(code)}) "
+                f"{'and' if result_path.is_file() else 'without'} writing a record; "
+                f"log: {self.log_path}\n{tail(self.log_path)}"
             )
-            return error_record(self.student, reason, duration, self.options.quick)
-        return self._read_record(duration)
-
-    def _read_record(self, duration: float) -> GradeRecord:
+            return self._error(reason, duration)
         try:
-            record = GradeRecord.from_dict(json.loads(self.results_json.read_text("utf-8")))
+            return read_result(result_path)
         except (OSError, ValueError, KeyError, TypeError) as err:
-            reason = f"the record {self.results_json} is unreadable: {err!r}"
-            return error_record(self.student, reason, duration, self.options.quick)
-        self.results_json.unlink()
-        # The folder name is the student's key everywhere in OUT; the wall time
-        # of the whole process (startup included) is the honest grading time.
-        return replace(record, student=self.student, duration_s=round(duration, 3))
+            return self._error(f"the result {result_path} is unreadable: {err!r}", duration)
+        finally:
+            result_path.unlink(missing_ok=True)
 
-    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        text = self.log_path.read_text("utf-8", errors="replace")
-        return "\n".join(text.rstrip().splitlines()[-lines:])
+    def _error(self, reason: str, duration: float) -> UnitResult:
+        record = error_record(self.student, reason, duration, self.options.quick)
+        return UnitResult(record, collect_files(record, self.work_dir, self.options.junit))
 
 
-def _exit_meaning(code: int) -> str:
-    if code < 0:
-        try:
-            return f"killed by signal {signal.Signals(-code).name}"
-        except ValueError:  # a signal number Python has no name for
-            return f"killed by signal {-code}"
-    return {
-        2: "interrupted",
-        3: "internal error in pytest or a plugin",
-        4: "command line usage error",
-        5: "no checks were collected",
-    }.get(code, "unexpected")
+def launch_environment(options: GradeOptions) -> dict[str, str]:
+    """A grading process's environment: ours, the thread budget, and this `dlgrade` importable
+    (the child must run the same harness as the launcher, installed or a checkout)."""
+    env = child_environment(options)
+    root = str(Path(__file__).resolve().parents[2])
+    paths = [root, *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]]
+    return {**env, "PYTHONPATH": os.pathsep.join(paths)}

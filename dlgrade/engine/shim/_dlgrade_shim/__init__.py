@@ -1,4 +1,5 @@
-"""In-kernel shims: network guard, CUDA-on-CPU, offline datasets, figure recorder."""
+"""In-kernel shims: network guard, CUDA-on-CPU, offline datasets (served decoded in
+batches), figure recorder."""
 
 import os
 import sys
@@ -25,6 +26,8 @@ def install():
     }
     if os.environ.get("DLGRADE_CUDA_SHIM") == "1":
         callbacks["torch"] = _patch_torch
+    else:
+        callbacks["torch"] = _record_gpu_use
     sys.meta_path.insert(0, hooks.PostImportHooks(callbacks))
 
 
@@ -34,10 +37,18 @@ def _patch_torch(module):
     cuda.patch(module)
 
 
+def _record_gpu_use(module):
+    from _dlgrade_shim import cuda
+
+    cuda.record_gpu_use(module)
+
+
 def _patch_mnist(module):
-    from _dlgrade_shim import datasets
+    from _dlgrade_shim import datasets, decoded
 
     datasets.patch(module)
+    if os.environ.get("DLGRADE_DECODED", "1") == "1":
+        decoded.patch(module)
 
 
 def _patch_matplotlib(module):

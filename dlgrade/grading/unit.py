@@ -1,0 +1,380 @@
+"""The unit of grading work: one submission in, its grade record and files out.
+
+    grade_submission(submission, options, student=None) -> UnitResult
+
+* `submission`: a submission folder, or the bytes of a zip archive of one
+  (what a distributed runner ships to a worker).
+* `options`: a `GradeOptions` (assignment, quick, problems, visible-only,
+  thread budget, ...), frozen and JSON-serialisable (`options_to_dict`).
+* The result: the `GradeRecord` and that student's output files as
+  `{relative name: bytes}` (grade.json, results.json, report.html,
+  grading.log, junit.xml when asked). `UnitResult.to_dict()` is plain JSON.
+
+Every runner calls this one function: the local batch runs it in a process
+forked per student from a pre-warmed zygote (`dlgrade.grading.zygote`), the
+fresh-interpreter launcher in `python -m dlgrade.grading.unit`, and a
+distributed runner may do either on its workers. There is no second grading
+path.
+
+It runs the checks (pytest with the grading plugin) in the calling process
+and redirects that process's stdout/stderr to the log while it runs, so call
+it **once per process**, in a fresh one: pytest and the checks keep state in
+the process (imported check modules, caches), and one student's grading must
+never see another's. A forked child of a process that has only *imported*
+modules is fresh in that sense. Time limits belong to the caller, which can
+kill the whole process group; this function cannot stop itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from dlgrade.data.atomic import write_bytes_atomic
+from dlgrade.records import GradeRecord, Observation, ObservationKind
+
+LOG_NAME = "grading.log"
+JUNIT_NAME = "junit.xml"
+RESULT_NAME = ".unit.json"  # where a child process leaves its UnitResult for the launcher
+LOG_TAIL_LINES = 25
+# pytest exit codes that still produce a usable record: all passed / some failed.
+RECORD_EXIT_CODES = (0, 1)
+MAX_ARCHIVE_BYTES = 512 << 20  # unpacked size of a submission shipped as a zip
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How to grade one submission: the `pytest checks` command line, and its process."""
+
+    checks_dir: Path
+    assignment: str | None = None
+    quick: bool = False
+    visible_only: bool = False
+    problems: tuple[str, ...] = ()
+    timeout_s: float | None = None  # per submission; None: no limit
+    junit: bool = False  # also return junit.xml
+    python: str = sys.executable
+    extra_args: tuple[str, ...] = ()
+    # Math-library threads per student (None: the libraries' default). With N
+    # students at once, cores // N keeps N torch/BLAS pools from fighting over
+    # the same cores, which would make parallel grading barely faster.
+    threads: int | None = None
+
+
+def options_to_dict(options: GradeOptions) -> dict:
+    data = asdict(options)
+    data["checks_dir"] = str(options.checks_dir)
+    data["problems"], data["extra_args"] = list(options.problems), list(options.extra_args)
+    return data
+
+
+def options_from_dict(data: dict) -> GradeOptions:
+    known = {f.name for f in fields(GradeOptions)}
+    values = {key: value for key, value in data.items() if key in known}
+    values["checks_dir"] = Path(values["checks_dir"])
+    values["problems"] = tuple(values.get("problems", ()))
+    values["extra_args"] = tuple(values.get("extra_args", ()))
+    return GradeOptions(**values)
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One graded submission: its record and the files of OUT/<student>/."""
+
+    record: GradeRecord
+    files: dict[str, bytes] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "record": self.record.to_dict(),
+            "files": {
+                name: base64.b64encode(data).decode("ascii") for name, data in self.files.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> UnitResult:
+        files = {name: base64.b64decode(text) for name, text in data.get("files", {}).items()}
+        return cls(GradeRecord.from_dict(data["record"]), files)
+
+
+def grade_submission(
+    submission: Path | bytes,
+    options: GradeOptions,
+    student: str | None = None,
+    scratch: Path | None = None,
+    requested_at: float | None = None,
+) -> UnitResult:
+    """Grade one submission in this process (once per process: see the module docstring).
+
+    `student` names the record (default: the folder's name; "submission" for
+    an archive). `scratch` keeps the log, JUnit XML and pytest's JSON there
+    (default: a temporary folder, removed afterwards). `requested_at` is the
+    `time.time()` when the work was asked for: the record's duration counts
+    from then, so waiting for and starting the process are grading time too.
+    """
+    started = time.time() if requested_at is None else requested_at
+    with contextlib.ExitStack() as stack:
+        if scratch is None:
+            scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dlgrade-unit-")))
+        scratch = Path(scratch).resolve()
+        scratch.mkdir(parents=True, exist_ok=True)
+        if isinstance(submission, bytes | bytearray):
+            student = student or "submission"
+            unpacked = scratch / ".submission"
+            stack.callback(shutil.rmtree, unpacked, ignore_errors=True)
+            folder = unpack_archive(bytes(submission), unpacked / student)
+        else:
+            folder = Path(submission).resolve()
+            student = student or folder.name
+        apply_thread_budget(options)
+        code = _run_pytest(options, folder, scratch)
+        record = _record(student, code, scratch, options, time.time() - started)
+        return UnitResult(record, collect_files(record, scratch, options.junit))
+
+
+def _run_pytest(options: GradeOptions, folder: Path, scratch: Path) -> int | str:
+    """pytest's exit code, or the traceback of what broke it, with all output in the log."""
+    import pytest  # imported here: the zygote preloads it, and importing this module stays cheap
+
+    (scratch / RESULT_NAME).unlink(missing_ok=True)
+    junit = scratch / JUNIT_NAME if options.junit else None
+    args = pytest_args(options, folder, scratch / ".record.json", junit)
+    # Third-party plugins that happen to be installed (hypothesis imports itself for
+    # seconds at the end of every run) have no part in grading; `-p NAME` in
+    # extra_args still loads one explicitly.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    previous = Path.cwd()
+    with redirected_output(scratch / LOG_NAME):
+        try:
+            # The checks' repository root holds the conftest that loads the grading plugin.
+            os.chdir(options.checks_dir.parent)
+            return int(pytest.main(args))
+        except BaseException as err:  # SystemExit, a plugin bug: the record says what happened
+            import traceback
+
+            traceback.print_exc()
+            return f"{type(err).__name__}: {err}"
+        finally:
+            os.chdir(previous)
+
+
+def _record(
+    student: str, code: int | str, scratch: Path, options: GradeOptions, duration: float
+) -> GradeRecord:
+    results_json = scratch / ".record.json"
+    log_tail = tail(scratch / LOG_NAME)
+    if code not in RECORD_EXIT_CODES or not results_json.is_file():
+        written = "and" if results_json.is_file() else "without"
+        meaning = code if isinstance(code, str) else f"code {code} ({exit_meaning(code)})"
+        reason = f"pytest exited with {meaning} {written} writing a record\n{log_tail}"
+        return error_record(student, reason, duration, options.quick)
+    try:
+        record = GradeRecord.from_dict(json.loads(results_json.read_text("utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        reason = f"the record {results_json.name} is unreadable: {err!r}"
+        return error_record(student, reason, duration, options.quick)
+    finally:
+        results_json.unlink(missing_ok=True)
+    # The folder name is the student's key everywhere in OUT.
+    devices = Observation("harness", "devices", devices_note(options))
+    return replace(
+        record,
+        student=student,
+        duration_s=round(duration, 3),
+        observations=[*record.observations, devices],
+    )
+
+
+def devices_note(options: GradeOptions) -> str:
+    """Which device ran what (the kernel adds cuda-used / cuda-on-cpu for the student's code)."""
+    from dlgrade.engine import SandboxConfig
+    from dlgrade.engine.sandbox import device_summary
+
+    return device_summary(SandboxConfig(quick=options.quick))
+
+
+def collect_files(record: GradeRecord, scratch: Path | None, junit: bool) -> dict[str, bytes]:
+    """The student's output files: the rendered record, then the log and JUnit XML if present."""
+    from dlgrade.grading.outputs import student_files
+
+    files = student_files(record)
+    names = [LOG_NAME, JUNIT_NAME] if junit else [LOG_NAME]
+    for name in names:
+        path = scratch / name if scratch is not None else None
+        if path is not None and path.is_file():
+            files[name] = path.read_bytes()
+    return files
+
+
+def unpack_archive(data: bytes, target: Path) -> Path:
+    """Extract a zip of one submission into `target` (names cannot escape it: see zipfile)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        size = sum(info.file_size for info in archive.infolist())
+        if size > MAX_ARCHIVE_BYTES:
+            raise ValueError(
+                f"submission archive unpacks to {size} bytes (cap {MAX_ARCHIVE_BYTES})"
+            )
+        archive.extractall(target)
+    entries = [p for p in target.iterdir() if not p.name.startswith(".")]
+    # A zip of the folder itself (one top-level folder) is the same submission as its contents.
+    if len(entries) == 1 and entries[0].is_dir():
+        return entries[0]
+    return target
+
+
+def pack_folder(folder: Path) -> bytes:
+    """A zip of `folder`'s contents: the `bytes` form of a submission."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                archive.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def redirected_output(log: Path) -> Iterator[None]:
+    """Send this process's stdout and stderr (file descriptors too: kernels write there) to `log`."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with log.open("ab") as handle:
+        os.dup2(handle.fileno(), 1)
+        os.dup2(handle.fileno(), 2)
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+def apply_thread_budget(options: GradeOptions) -> None:
+    """Hold this process (and the kernels it starts) to `options.threads` math threads."""
+    if options.threads is None:
+        return
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(options.threads))
+    torch = sys.modules.get("torch")
+    if torch is not None:  # already imported (a zygote): its pool size is read at first use
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+def pytest_args(
+    options: GradeOptions, submission: Path, results_json: Path, junit: Path | None = None
+) -> list[str]:
+    """The `pytest` arguments that grade one submission (see docs/DESIGN.md, "Checks")."""
+    args = [
+        str(options.checks_dir),
+        "--submission",
+        str(submission),
+        "--results-json",
+        str(results_json),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+    ]
+    if options.assignment:
+        args += ["--assignment", options.assignment]
+    if options.quick:
+        args.append("--quick")
+    if options.visible_only:
+        args.append("--visible-only")
+    if options.problems:
+        args += ["--problems", ",".join(options.problems)]
+    if junit is not None:
+        args += ["--junitxml", str(junit)]
+    return args + list(options.extra_args)
+
+
+def error_record(student: str, reason: str, duration_s: float, quick: bool) -> GradeRecord:
+    """A record for a submission whose grading did not complete."""
+    return GradeRecord(
+        student=student,
+        assignment="",
+        results=[],
+        status="error",
+        duration_s=round(duration_s, 3),
+        observations=[Observation("harness", ObservationKind.GRADING_ERROR, reason)],
+        quick=quick,
+    )
+
+
+def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    if not path.is_file():
+        return ""
+    text = path.read_text("utf-8", errors="replace")
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def exit_meaning(code: int) -> str:
+    import signal
+
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:  # a signal number Python has no name for
+            return f"killed by signal {-code}"
+    return {
+        2: "interrupted",
+        3: "internal error in pytest or a plugin",
+        4: "command line usage error",
+        5: "no checks were collected",
+    }.get(code, "unexpected")
+
+
+def write_result(path: Path, result: UnitResult) -> None:
+    write_bytes_atomic(path, json.dumps(result.to_dict()).encode("utf-8"), fsync=False)
+
+
+def read_result(path: Path) -> UnitResult:
+    return UnitResult.from_dict(json.loads(path.read_text("utf-8")))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dlgrade.grading.unit`: grade one submission in this fresh interpreter."""
+    parser = argparse.ArgumentParser(prog="python -m dlgrade.grading.unit")
+    parser.add_argument("submission", type=Path, help="a submission folder, or a .zip of one")
+    parser.add_argument("--student", required=True)
+    parser.add_argument("--work-dir", type=Path, required=True)
+    parser.add_argument("--options", required=True, help="GradeOptions as JSON")
+    parser.add_argument(
+        "--requested-at", type=float, default=None, help="time.time() of the request"
+    )
+    args = parser.parse_args(argv)
+    options = options_from_dict(json.loads(args.options))
+    submission: Path | bytes = args.submission
+    if args.submission.is_file() and args.submission.suffix == ".zip":
+        submission = args.submission.read_bytes()
+    result = grade_submission(
+        submission,
+        options,
+        args.student,
+        scratch=args.work_dir,
+        requested_at=args.requested_at,
+    )
+    write_result(args.work_dir / RESULT_NAME, result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""The unit of grading work: serialisable results, zip submissions, and no state shared
+between the students a zygote forks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from batch_standin import write_standin_checks, write_submission
+
+from dlgrade.engine import SandboxConfig
+from dlgrade.engine.sandbox import device_summary
+from dlgrade.grading.unit import (
+    RESULT_NAME,
+    GradeOptions,
+    UnitResult,
+    options_from_dict,
+    options_to_dict,
+    pack_folder,
+    read_result,
+)
+from dlgrade.grading.zygote import Zygote
+from dlgrade.records import CheckResult, GradeRecord
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A checks folder whose only check reports what the grading process has seen: its pid,
+# and a list kept on a module the zygote preloads (so a forked child starts with the
+# zygote's copy of it). A child that saw another student's entry would be a leak.
+LEAK_CONFTEST = r"""
+import json, os
+from pathlib import Path
+
+import dlgrade.grading.plugin as preloaded
+
+
+def pytest_addoption(parser):
+    parser.addoption("--submission")
+    parser.addoption("--results-json")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    seen = getattr(preloaded, "_students_seen", [])
+    seen.append(Path(config.getoption("--submission")).name)
+    preloaded._students_seen = seen
+    record = {"student": "x", "assignment": "fall2023", "status": "graded",
+              "results": [{"part": "4-arch", "name": "n", "points": 1.0, "max_points": 1.0,
+                           "status": "passed", "message": "",
+                           "details": {"pid": os.getpid(), "seen": seen}}]}
+    Path(config.getoption("--results-json")).write_text(json.dumps(record))
+"""
+
+
+def test_results_and_options_survive_json():
+    record = GradeRecord(
+        student="alice",
+        assignment="fall2023",
+        results=[CheckResult("4-arch", "MLP", 6.0, 6.0, "passed", "", "visible", {"found": "ok"})],
+    )
+    result = UnitResult(record, {"grade.json": b"{}", "report.html": b"\x00\xffbinary"})
+    assert UnitResult.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+    options = GradeOptions(checks_dir=Path("/x/checks"), quick=True, problems=("p4",), threads=2)
+    assert options_from_dict(json.loads(json.dumps(options_to_dict(options)))) == options
+
+
+def test_a_fresh_interpreter_grades_a_zipped_submission(tmp_path):
+    checks = write_standin_checks(tmp_path / "standin" / "checks")
+    folder = write_submission(tmp_path / "class", "alice", score=0.5)
+    archive = tmp_path / "alice.zip"
+    archive.write_bytes(pack_folder(folder))
+    options = GradeOptions(checks_dir=checks, junit=True)
+    work = tmp_path / "work"
+    command = [sys.executable, "-m", "dlgrade.grading.unit", str(archive), "--student", "alice"]
+    command += ["--work-dir", str(work), "--options", json.dumps(options_to_dict(options))]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run(command, check=True, cwd=checks.parent, env=env, timeout=300)
+    result = read_result(work / RESULT_NAME)
+    assert result.record.student == "alice" and result.record.total == 18.0
+    assert {"grade.json", "results.json", "report.html", "grading.log", "junit.xml"} <= set(
+        result.files
+    )
+    assert json.loads(result.files["grade.json"])["student"] == "alice"
+
+
+@pytest.mark.slow
+def test_each_forked_student_starts_from_the_zygote_not_from_the_previous_student(tmp_path):
+    checks = tmp_path / "leak" / "checks"
+    checks.mkdir(parents=True)
+    (checks / "conftest.py").write_text(LEAK_CONFTEST)
+    (checks / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+    options = GradeOptions(checks_dir=checks, timeout_s=300)
+    details = []
+    with Zygote(options) as zygote:
+        for name in ("alice", "bob"):
+            folder = tmp_path / "class" / name
+            folder.mkdir(parents=True)
+            job = zygote.submit(name, folder, tmp_path / "out" / name, options)
+            while not job.poll():
+                time.sleep(0.05)
+            result = job.finish()
+            assert result.record.status == "graded", result.record.observations
+            details.append(result.record.results[0].details)
+        zygote_pid = zygote.process.pid
+    assert [d["seen"] for d in details] == [["alice"], ["bob"]]
+    pids = {d["pid"] for d in details}
+    assert len(pids) == 2 and zygote_pid not in pids and os.getpid() not in pids
+
+
+def test_the_record_says_which_device_ran_what():
+    assert device_summary(SandboxConfig(allow_gpu=False)).startswith("no GPU")
