@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from checks.probes import P4_WATCH
-from dlgrade.engine import InterfaceError, NotebookRun, expect_array
+from dlgrade.engine import CellResult, InterfaceError, NotebookRun, expect_array
 from dlgrade.engine.cells import cell_problem, describe_cell
 from dlgrade.engine.notebooks import MalformedSource, load_notebook
 
@@ -87,6 +87,9 @@ class TrainingNote:
 
     kind: str  # "interrupted", "failed", "never-trained"
     message: str
+    # A time limit, not the student's code, kept the training from running at all: the
+    # part cannot be judged (status timeout), unlike a run cut short, judged as partial.
+    out_of_time: bool = False
 
 
 def training_note(
@@ -128,10 +131,14 @@ def training_note(
     if trace.steps_of(weight_ids) or not near_chance:
         return None
     failed = _failed_training_cell(run)
-    if not failed:
+    if failed is None:
         return None
     how = " (no optimizer step ran)" if trace.steps_of(weight_ids) == 0 else ""
-    return TrainingNote("never-trained", f"the model was not trained{how}: {failed}")
+    return TrainingNote(
+        "never-trained",
+        f"the model was not trained{how}: {cell_problem(failed)}",
+        out_of_time=failed.status in ("timeout", "skipped"),
+    )
 
 
 def _epoch(steps: int, epochs_done: int | None, batches: int | None) -> str:
@@ -143,8 +150,8 @@ def _epoch(steps: int, epochs_done: int | None, batches: int | None) -> str:
     return ""
 
 
-def _failed_training_cell(run: NotebookRun) -> str | None:
-    """The problem of the first failed cell that trains (or the first failed cell at all)."""
+def _failed_training_cell(run: NotebookRun) -> CellResult | None:
+    """The first failed cell that trains (or the first failed cell at all)."""
     try:
         cells = load_notebook(run.source.path).cells
     except (MalformedSource, OSError):
@@ -153,5 +160,5 @@ def _failed_training_cell(run: NotebookRun) -> str | None:
     for result in bad:
         source = cells[result.index].source if result.index < len(cells) else ""
         if TRAINING_CODE.search(source):
-            return cell_problem(result)
-    return cell_problem(bad[0]) if bad else None
+            return result
+    return bad[0] if bad else None

@@ -165,6 +165,9 @@ def test_test_accuracy(measured, quick, record):
     message = f"test accuracy {accuracy:.2%} ({measured.how}); full credit from {full:.0%}, partial credit from {zero:.0%}"
     if measured.note:
         message = f"{message}. {measured.note.message[0].upper()}{measured.note.message[1:]}"
+        if measured.note.out_of_time:
+            # the time limit kept the training from running: nothing to judge (SPEC: timeout)
+            raise CheckFailed(message, PartStatus.TIMEOUT)
     raise PartialCredit(fraction, message) if fraction > 0 else CheckFailed(message)
 
 

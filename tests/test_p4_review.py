@@ -153,3 +153,12 @@ def test_the_student_report_shows_the_comment_beside_the_figures():
     grid = row[row.index('class="grid2"') :]
     assert grid.index("The classes it confuses most") < grid.index(image)
     assert f'<img src="{image}" alt="student figure 1">' in grid
+
+
+def test_a_training_cell_the_time_limit_skipped_is_out_of_time(tmp_path):
+    source = write(tmp_path, [("code", P4_DATA), ("code", P4_TRAIN)], ("p4",))
+    cells = [CellResult(0, "ok"), CellResult(1, "skipped", first_line="for epoch in range(60):")]
+    run = run_of(source, cells, kept=[Kept(0, "hooked", True, 0)])
+    note = training_note(run, read_training(run), (42,), None, None, near_chance=True)
+    assert note.kind == "never-trained" and note.out_of_time
+    assert "cell 2 (`for epoch in range(60):`) was not run" in note.message
