@@ -15,6 +15,7 @@ import numpy as np
 
 from dlgrade.data import load
 from dlgrade.engine import Probe, Watch
+from dlgrade.engine.config import QUICK_TEST_LIMIT, QUICK_TRAIN_LIMIT
 from reference import numpy_backprop
 
 # Test-set images used as fixed P5 samples. The grader's init misclassifies all
@@ -25,6 +26,8 @@ P5_DATASET_SIZE = 40  # test images fed to feed_forward_dataset
 P5_WATCH = "p5_weights"
 P5_WATCH_BUDGET = 64 << 20  # a weight set is ~210 kB: room for ~300 snapshots
 P4_IMAGE_COUNT = 16
+P4_FULL_SIZES = (60_000, 10_000)
+P4_WATCH = "p4_training"
 
 
 @cache
@@ -42,7 +45,21 @@ def p3_watches() -> list[Watch]:
 
 def p4_probes() -> list[Probe]:
     images = load("fashion-mnist").x_test[:P4_IMAGE_COUNT].astype(np.float32) / 255.0
-    return [Probe("p4_model", kernel_code("p4_model"), {"images": images[:, None, :, :]})]
+    # Dataset sizes a notebook may hold (quick slices and full sets): how the probe
+    # recognises tensors of images among the globals.
+    sizes = np.array(
+        [QUICK_TRAIN_LIMIT, QUICK_TEST_LIMIT, P4_FULL_SIZES[0], P4_FULL_SIZES[1]], dtype=np.int64
+    )
+    return [
+        Probe(
+            "p4_model", kernel_code("p4_model"), {"images": images[:, None, :, :], "sizes": sizes}
+        )
+    ]
+
+
+def p4_watches() -> list[Watch]:
+    """Optimizer steps per first-layer weight and the inputs the first layer saw."""
+    return [Watch(P4_WATCH, kernel_code("p4_watch"), budget_bytes=4 << 20)]
 
 
 def p5_probes(retrain: bool = False) -> list[Probe]:
@@ -153,5 +170,6 @@ PROBES_BY_PROBLEM = probes_by_problem()
 # Watches (dlgrade.engine.Watch) each problem runs after every cell: its value history.
 WATCHES_BY_PROBLEM: dict[str, Callable[[], list[Watch]]] = {
     "p3": p3_watches,
+    "p4": p4_watches,
     "p5": p5_watches,
 }

@@ -129,12 +129,21 @@ class CellResult:
 
 @dataclass(frozen=True)
 class FigureRecord:
-    """A matplotlib figure the notebook rendered (shown or saved)."""
+    """A matplotlib figure the notebook rendered (shown or saved).
+
+    `axes` are dicts in the format `dlgrade.engine.figures` validates (texts,
+    position, lines, bars, scatter points, images with small pixel data).
+    `figure_id` tells renders of one matplotlib figure apart from another's
+    (a figure saved and then shown is rendered twice); `png` is a small,
+    validated PNG of the figure for people (only the first few figures have one).
+    """
 
     index: int
     cell_index: int | None
     axes: tuple[dict, ...]
     suptitle: str = ""
+    figure_id: int | None = None
+    png: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
