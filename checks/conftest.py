@@ -4,8 +4,9 @@ Session-scoped facts about the run come from the grading plugin's `Grader`
 (one place for the submission and the assignment); the answers file is read
 once per run. Notebook-based checks add their own session fixtures here
 (e.g. a `submission` from `dlgrade.engine.discover(submission_path)`, a
-notebook run per problem) and skip with one reason when a prerequisite is
-missing: `checks.scoring.skip_prerequisite("no notebook for problem 4")`.
+notebook run per problem) and end with one reason and its status when a
+prerequisite is missing through the student's doing:
+`checks.scoring.prerequisite_failed(problem.reason, problem.status)`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 import pytest
 
 from checks.answers.loading import AnswersSource, find_answers_file
-from checks.notebook_runs import NotebookRuns, sandbox_config
-from checks.probes import PROBES_BY_PROBLEM
+from checks.notebook_runs import NOTEBOOK_PROBLEMS, RUNS_OVERRIDE, NotebookRuns, sandbox_config
+from checks.probes import WATCHES_BY_PROBLEM, probes_by_problem
 from checks.scoring import CheckRecord
 from dlgrade.engine import Submission, discover
 from dlgrade.grading.plugin import NO_SUBMISSION, Grader, grader_for, item_details, item_part
@@ -84,13 +85,39 @@ def submission(submission_path: Path) -> Submission:
 
 
 @pytest.fixture(scope="session")
-def notebooks(grader: Grader, submission: Submission) -> Iterator[NotebookRuns]:
-    """Each notebook runs once, in the sandbox, with the probes of every problem it holds."""
-    runs = NotebookRuns(
-        submission,
-        sandbox_config(grader.quick),
-        PROBES_BY_PROBLEM,
-        lambda o: grader.observe(o.source, o.kind, o.message),
-    )
+def notebooks(grader: Grader, request: pytest.FixtureRequest) -> Iterator[NotebookRuns]:
+    """Each notebook runs once, in the sandbox, with the probes of every problem it holds
+    (unless a front end supplies the runs: see checks.notebook_runs.RUNS_OVERRIDE)."""
+    runs = request.config.stash.get(RUNS_OVERRIDE, None)
+    if runs is None:
+        runs = NotebookRuns(
+            request.getfixturevalue("submission"),
+            sandbox_config(grader.quick),
+            probes_by_problem(retrain=grader.retrain),
+            lambda o: grader.observe(o.source, o.kind, o.message),
+            WATCHES_BY_PROBLEM,
+        )
     yield runs
-    grader.note_runs(runs.runs)
+    grader.note_runs(runs.runs, runs.failed_cells())
+
+
+@pytest.fixture(autouse=True)
+def _graded_source(request: pytest.FixtureRequest) -> None:
+    """Every notebook-based part names the file graded for its problem (and why, if
+    another file also held it) in its details: `source`, `source_note`."""
+    if "notebooks" not in request.fixturenames:  # a part read from answers.toml only
+        return
+    try:
+        problem = NOTEBOOK_PROBLEMS.get(item_part(request.node).problem)
+    except KeyError:  # not a graded check
+        return
+    if problem is None:
+        return
+    runs: NotebookRuns = request.getfixturevalue("notebooks")
+    choice = runs.choice(problem)
+    if choice is None:
+        return
+    details = item_details(request.node)
+    details["source"] = choice.chosen.path.name
+    if choice.note:
+        details["source_note"] = choice.note

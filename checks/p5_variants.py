@@ -1,7 +1,7 @@
-"""Known wrong versions of one problem-5 SGD step, to name a student's likely bug.
+"""Known wrong versions of the problem-5 forward pass and SGD step, to name a student's bug.
 
-The reference (`reference.numpy_backprop.step`) is the truth; these variants
-differ from it in exactly one way each. When a student's update matches one
+The reference (`reference.numpy_backprop`) is the truth; these variants
+differ from it in exactly one way each. When a student's result matches one
 of them and not the reference, the check says which mistake that is.
 """
 
@@ -17,6 +17,8 @@ BUGS = {
     "update-inside-loop": "weights are updated inside the backward loop, so earlier layers "
     "backpropagate through already-updated weights",
     "sigmoid-output": "the output layer uses a sigmoid instead of softmax",
+    "no-softmax": "the output layer has no softmax: the error is taken on the raw outputs "
+    "(logits) instead of on the softmax probabilities",
     "loss-vs-prediction": "the output error is taken against the one-hot of the predicted "
     "class instead of the label",
 }
@@ -26,7 +28,7 @@ def buggy_step(params: Params, sample: np.ndarray, label: int, lr: float, bug: s
     """One SGD step with `bug` (a key of BUGS); returns params in `params`' orientation."""
     p = orient(params, "in_out")
     weights, biases = [w.copy() for w in p.weights], [b.copy() for b in p.biases]
-    acts, zs = _forward(weights, biases, as_input(sample), sigmoid_output=bug == "sigmoid-output")
+    acts, zs = _forward(weights, biases, as_input(sample), _OUTPUTS.get(bug, softmax))
     target = np.argmax(acts[-1]) if bug == "loss-vs-prediction" else label
     delta = acts[-1] - integer_to_one_hot(int(target), 10)
     updates = []
@@ -50,13 +52,34 @@ def buggy_step(params: Params, sample: np.ndarray, label: int, lr: float, bug: s
     return orient(Params(tuple(weights), tuple(biases), "in_out"), params.orientation)
 
 
-def _forward(weights, biases, a, sigmoid_output: bool):
+def _linear(z: np.ndarray) -> np.ndarray:
+    return z
+
+
+# The output activation each bug uses in place of the softmax.
+_OUTPUTS = {"sigmoid-output": sigmoid, "no-softmax": _linear}
+
+FORWARD_BUGS = {
+    "no-softmax": "the output layer has no softmax: the loss is the cross-entropy of the raw "
+    "outputs (logits), whose log is nan wherever an output is negative",
+    "sigmoid-output": "the output layer uses a sigmoid instead of softmax",
+}
+
+
+def buggy_forward(params: Params, sample: np.ndarray, label: int, bug: str) -> float:
+    """The loss feed_forward_sample returns with `bug` (a key of FORWARD_BUGS)."""
+    p = orient(params, "in_out")
+    acts, _ = _forward(list(p.weights), list(p.biases), as_input(sample), _OUTPUTS[bug])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(-np.sum(integer_to_one_hot(label, 10) * np.log(acts[-1])))
+
+
+def _forward(weights, biases, a, output):
     acts, zs = [a], []
     for layer, (w, b) in enumerate(zip(weights, biases, strict=True)):
         z = acts[-1] @ w + b
         zs.append(z)
-        last = layer == len(weights) - 1
-        acts.append(sigmoid(z) if (not last or sigmoid_output) else softmax(z))
+        acts.append(output(z) if layer == len(weights) - 1 else sigmoid(z))
     return acts, zs
 
 

@@ -1,9 +1,15 @@
-"""How a check reports its verdict: plain failure, partial credit, and comparison helpers.
+"""How a check reports its verdict: failure, partial credit, prerequisites, comparisons.
 
-A check passes by returning. It fails by raising `CheckFailed` (or any
-`AssertionError`) with a message saying what was expected, what was found and
-where to look. It earns part of the points by raising `PartialCredit`. The
-grading plugin turns these into `dlgrade.records.CheckResult`s; points come
+A check passes by returning. It fails by raising `CheckFailed` with a message
+saying what was expected, what was found and where to look. It earns part of
+the points by raising `PartialCredit`. When something it needs is missing
+through the student's doing (no notebook, an unreadable file, a kernel that
+died or ran out of time, tampering), it calls `prerequisite_failed(reason,
+status)`. Only these exceptions are the student's: anything else a check
+raises, its own `assert` statements included, is a harness error (status
+`error`, "please report"). `not_graded(reason)` leaves a part out of this run
+by the grader's choice (status `skipped`, e.g. quick mode). The grading
+plugin turns all of these into `dlgrade.records.CheckResult`s; points come
 from the manifest, never from the check.
 """
 
@@ -11,17 +17,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import NoReturn
 
 import numpy as np
 import pytest
 
+from dlgrade.records import STUDENT_FAULTS, PartStatus
+
 
 class CheckFailed(AssertionError):
-    """The student's work is wrong or missing; the message is shown to the student."""
+    """The student's work is wrong or missing; the message is shown to the student.
 
-    def __init__(self, message: str) -> None:
+    `status` is one of the student's statuses (failed, malformed, timeout,
+    interfered); all of them score 0.
+    """
+
+    def __init__(self, message: str, status: PartStatus = PartStatus.FAILED) -> None:
+        status = PartStatus(status)
+        if status not in STUDENT_FAULTS:
+            raise ValueError(f"CheckFailed takes a student's status, not {status!r}")
         super().__init__(message)
         self.message = message
+        self.status = status
+
+
+class PrerequisiteFailed(CheckFailed):
+    """Something the check needs is missing through the student's doing.
+
+    Unlike a failure found by the check itself, it also stands on manual
+    parts: there is nothing for a TA to review.
+    """
 
 
 class PartialCredit(AssertionError):
@@ -95,8 +120,27 @@ def wrong_entries(
     return lines
 
 
-def skip_prerequisite(reason: str) -> None:
-    """Skip the current check because something it needs is missing (0 points, this reason)."""
+def prerequisite_failed(reason: str, status: PartStatus = PartStatus.FAILED) -> NoReturn:
+    """End the current check: something it needs is missing through the student's doing.
+
+    `status`: failed (no notebook, a name not defined, a kernel their code
+    killed), malformed (unreadable file), timeout (ran past a limit) or
+    interfered (tampering). 0 points, with `reason` as the message.
+    """
+    raise PrerequisiteFailed(reason, status)
+
+
+def skip_prerequisite(reason: str) -> NoReturn:
+    """Older name of `prerequisite_failed(reason)`: a student's missing prerequisite is `failed`.
+
+    Kept so checks written before the status vocabulary keep SPEC's meaning;
+    use `prerequisite_failed` (student's doing) or `not_graded` (grader's choice).
+    """
+    prerequisite_failed(reason)
+
+
+def not_graded(reason: str) -> NoReturn:
+    """Leave the current part out of this run by the grader's choice (`skipped`, not graded)."""
     pytest.skip(reason)
 
 

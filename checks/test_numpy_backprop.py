@@ -1,77 +1,123 @@
 """Problem 5 (both editions): numpy backprop on MNIST, judged against `reference.numpy_backprop`.
 
-Q1 reads `weights`/`biases` right after the cell that defines them. Q2 and Q3
-put the grader's fixed parameters into the student's globals and call the
-student's own functions on fixed samples; the grader compares the results
-with the reference. Q4 runs the student's `train_one_epoch` three times from
-the grader's start and measures test accuracy itself. Raw-input training is
-chaotic (correct code lands anywhere in about 0.52-0.72 after 3 epochs), so
-Q4 is only a sanity gate and the gradient check (Q3) carries the points.
+The weights are found by shapes, not names (checks/kernel/p5_tools.py): the
+starter's `weights`/`biases` lists, other names, a dict (`W1..W3`,
+`b1..b3`), in either orientation. Q1 judges them right after the notebook
+initialised them (the `p5_weights` watch keeps the first complete set),
+including whether they come from `default_rng(80085)`. Q2 and Q3 put the
+grader's fixed parameters where the notebook keeps its weights, call the
+student's own functions on fixed samples (Q2 also `feed_forward_dataset` on
+a fixed set) and compare with the reference, under the input scale each
+function uses. Q4 measures test accuracy on the weights the notebook's own
+training reached (kept after each `train_one_epoch` call); the grader trains
+again from its start only when the notebook never trained, its training did
+not finish, or the TA asks (--retrain). Raw-input training is chaotic
+(correct code lands anywhere in about 0.52-0.72 after 3 epochs), so Q4 is
+only a sanity gate and the gradient check (Q3) carries the points.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
-from checks.p5_variants import BUGS, buggy_step
-from checks.probes import p5_samples
-from checks.scoring import CheckFailed, skip_prerequisite
+from checks.notebook_runs import require_probe
+from checks.p5_judging import (
+    dataset_report_problems,
+    infer_scale,
+    input_transform,
+    scale_diagnosis,
+    seed_layout,
+    uniform_factor,
+    unseeded,
+    update_error,
+)
+from checks.p5_values import (
+    LAYERS,
+    GraderError,
+    Holder,
+    WeightHistory,
+    array,
+    holder_from,
+    number,
+    params_from,
+    weight_history,
+)
+from checks.p5_variants import BUGS, FORWARD_BUGS, buggy_forward, buggy_step
+from checks.probes import P5_WATCH, p5_dataset, p5_dataset_networks, p5_samples
+from checks.scoring import CheckFailed, prerequisite_failed
 from dlgrade.data import load
 from dlgrade.data.derived import cached_value
 from dlgrade.engine import NotebookRun
+from dlgrade.engine.cells import why_undefined
 from reference import numpy_backprop as ref
 
-SIZES = list(zip(ref.SIZES[:-1], ref.SIZES[1:], strict=True))
+Q2_RTOL = 1e-6  # loss of one forward pass
 Q3_RTOL = 1e-8  # the update must match the reference to this relative precision
 Q4_GATE = {False: 0.5, True: 0.3}  # final test accuracy, by quick mode
+# How the engine says a probe has nothing because of the student's code: the kernel died
+# or was stopped, the student's functions ran past the time limit, they returned values
+# the grader refuses. Anything else is the grader's own probe failing.
+STUDENT_PROBE_ERRORS = (
+    "not run:",
+    "kernel died",
+    "probe timed out",
+    "refused:",
+    "the probe left no results",
+)
 
 
 @pytest.fixture(scope="session")
 def p5(notebooks) -> NotebookRun:
     problem = notebooks.get("p5")
     if problem.run is None:
-        skip_prerequisite(problem.reason)
+        prerequisite_failed(problem.reason, problem.status)
     return problem.run
 
 
 @pytest.fixture(scope="session")
-def orientation(p5: NotebookRun) -> str:
-    """How the student stores weights, read from the initial snapshot."""
-    values = p5.probe("p5_snapshot").values
-    first = np.shape(values.get("weights_0"))
-    if first == SIZES[0][::-1]:
-        return "out_in"
-    return "in_out"
+def history(p5: NotebookRun) -> WeightHistory:
+    """The weights after initialisation and after each epoch of the notebook's own training."""
+    return weight_history(p5.kept(P5_WATCH))
 
 
-@pytest.fixture(scope="session")
-def internal_scale(p5: NotebookRun) -> float:
-    """The factor the student's own functions apply to a sample (1, or 1/255 for scaling inside).
-
-    Scaling inputs to [0, 1] is allowed; a student who does it inside
-    feed_forward_sample/train_one_sample matches the reference on x / 255.
-    Read from Q2's raw samples; 1 when they match neither.
-    """
-    losses = p5.probe("p5_q2").values.get("losses")
-    if losses is None:
-        return 1.0
-    params = ref.init_params()
-    samples, labels = p5_samples()
-    found = np.asarray(losses, dtype=float)[: len(samples)]
-    for factor in (1.0, 1 / 255):
-        expected = [
-            ref.feed_forward_sample(params, x * factor, int(y))[0]
-            for x, y in zip(samples, labels, strict=True)
-        ]
-        if np.allclose(found, expected, rtol=1e-6):
-            return factor
-    return 1.0
+# --- Reaching the student's code -------------------------------------------------------
 
 
-def interface_problem(run: NotebookRun, needed: str) -> str:
-    """'interface not found: …' naming what the notebook does define."""
-    inventory = run.probe("p5_inventory").values.get("inventory", {})
+def probe_values(run: NotebookRun, name: str, needed: str) -> dict:
+    """A probe's values; its failure is the student's only when their code caused it."""
+    result = run.probe(name)
+    if result.error:
+        require_probe(run, result, needed)  # the kernel died or was stopped: that status
+        if any(part.startswith(STUDENT_PROBE_ERRORS) for part in result.error.split("; ")):
+            raise CheckFailed(f"the grader could not call {needed}: {result.error}")
+        raise GraderError(f"the grader's probe {name!r} failed (please report): {result.error}")
+    return result.values
+
+
+def interface(run: NotebookRun, name: str, needed: str) -> tuple[dict, Holder]:
+    """The probe's values once the names it needs and the weights were found; else why not."""
+    values = probe_values(run, name, needed)
+    missing = values.get("missing")
+    if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
+        raise GraderError(f"probe {name!r} did not say which names are missing: {missing!r}")
+    if missing:
+        raise CheckFailed(
+            "; ".join(f"{m} is not defined because {why_undefined(run, m)}" for m in missing)
+        )
+    holder = holder_from(values.get("holder"))
+    if holder is None:
+        raise CheckFailed(no_weights(run))
+    return values, holder
+
+
+def no_weights(run: NotebookRun) -> str:
+    """'interface not found: ...' with what the notebook holds instead, and why."""
+    values = run.probe("p5_inventory").values
+    inventory, defined = values.get("inventory", {}), values.get("defined", {})
     found = []
     if isinstance(inventory, dict):
         for kind in ("containers", "arrays", "classes", "functions"):
@@ -79,50 +125,72 @@ def interface_problem(run: NotebookRun, needed: str) -> str:
             if isinstance(items, list) and items:
                 found.append(f"{kind}: " + ", ".join(str(i) for i in items[:12]))
     listing = "; ".join(found) or "nothing usable"
+    if isinstance(defined, dict) and "weights" in defined:
+        cause = f"; `weights` is a {str(defined['weights'])[:40]}"
+    else:
+        cause = f"; `weights` is not defined because {why_undefined(run, 'weights')}"
     return (
-        f"interface not found: the notebook must define {needed} as in the starter; found {listing}"
+        "interface not found: the notebook must hold its 784-32-32-10 network as `weights` and "
+        "`biases`, lists of 3 arrays as in the starter (weights (n_in, n_out) or (n_out, n_in)), "
+        f"and no complete set was found{cause}; found {listing}"
     )
 
 
-def probe_values(run: NotebookRun, name: str, needed: str) -> dict:
-    result = run.probe(name)
-    if result.error:
-        if "NameError" in result.error or "KeyError" in result.error or "never" in result.error:
-            raise CheckFailed(f"{interface_problem(run, needed)} ({result.error})")
-        raise CheckFailed(f"calling {needed} failed: {result.error}")
-    return result.values
+_UNDEFINED = re.compile(r"NameError: name '(\w+)' is not defined")
+
+
+def explained(run: NotebookRun, error: object) -> str:
+    """The student's error, with why the name a NameError misses is missing."""
+    text = str(error)[:500]
+    match = _UNDEFINED.search(text)
+    if match is None:
+        return text
+    return f"{text} ({match.group(1)} is not defined because {why_undefined(run, match.group(1))})"
+
+
+def add_note(record, note: str) -> None:
+    if note:
+        record.add("note", note)
 
 
 # --- Q1: initialisation -------------------------------------------------------
 
 
 @pytest.mark.part("5-q1")
-def test_q1_initialisation(p5, orientation, record):
-    values = probe_values(p5, "p5_snapshot", "global lists `weights` and `biases`")
-    if values.get("weights_type") not in ("list", "tuple"):
-        raise CheckFailed(interface_problem(p5, "global lists `weights` and `biases`"))
-    problems = []
-    stds = []
-    for layer, (n_in, n_out) in enumerate(SIZES):
-        w, b = values.get(f"weights_{layer}"), values.get(f"biases_{layer}")
-        if w is None or b is None:
-            raise CheckFailed(f"weights[{layer}] or biases[{layer}] is missing: expected 3 layers")
-        expected_shapes = {(n_in, n_out), (n_out, n_in)}
-        if w.shape not in expected_shapes:
-            problems.append(
-                f"weights[{layer}] has shape {w.shape}; expected {n_in}x{n_out} (or {n_out}x{n_in})"
-            )
-            continue
-        problems += _init_statistics(layer, w, max(n_in, n_out), stds)
-        if b.size != n_out:
-            problems.append(f"biases[{layer}] has {b.size} entries; expected {n_out}")
-        elif np.any(b != 0):
+def test_q1_initialisation(p5, history, part, record):
+    init = history.init
+    if init is None:
+        raise CheckFailed(no_weights(p5))
+    assert history.holder is not None  # kept together with init by the watch
+    notes = [history.holder.note()]
+    problems, stds = [], []
+    for layer, (n_in, n_out) in enumerate(LAYERS):
+        problems += _init_statistics(layer, init.params.weights[layer], max(n_in, n_out), stds)
+        b = init.params.biases[layer]
+        if np.any(b != 0):
             problems.append(
                 f"biases[{layer}] should start at zero; found max |b| = {np.abs(b).max():.3g}"
             )
-    record.add("found", ", ".join(stds))
+    layouts = seed_layout(init.params.weights)
+    seeding = (
+        f"seeded as asked: the draws reproduce default_rng({ref.SEED}), layer by layer "
+        f"(drawn as {', '.join(layouts)})"
+        if layouts
+        else f"right distribution, not the asked stream: the weights were not drawn from one "
+        f"rng = default_rng({ref.SEED}), layer by layer, as the starter asks"
+    )
+    record.add(
+        "found",
+        f"weights as initialised (after cell {init.cell + 1}, in {history.holder.where}): "
+        + ", ".join(stds)
+        + ("; " + seeding if layouts else ""),
+    )
+    add_note(record, "; ".join(n for n in notes if n))
     if problems:
         raise CheckFailed("; ".join(problems))
+    if not layouts:
+        notes.append(unseeded(part.setting("unseeded_credit", 1.0), seeding))
+        add_note(record, "; ".join(n for n in notes if n))
 
 
 def _init_statistics(layer: int, w: np.ndarray, fan: int, stds: list[str]) -> list[str]:
@@ -146,108 +214,230 @@ def _init_statistics(layer: int, w: np.ndarray, fan: int, stds: list[str]) -> li
 
 
 @pytest.mark.part("5-q2")
-def test_q2_feed_forward_sample(p5, internal_scale, record):
-    values = probe_values(p5, "p5_q2", "feed_forward_sample(sample, y)")
-    errors = values.get("errors") or []
-    if errors:
-        raise CheckFailed(f"feed_forward_sample raised: {errors[0]}")
-    params = ref.init_params()
+def test_q2_forward_pass(p5, record):
+    values, holder = interface(p5, "p5_q2", "feed_forward_sample(sample, y)")
+    add_note(record, holder.note())
     samples, labels = p5_samples()
-    cases = [(s, int(y), False) for s, y in zip(samples, labels, strict=True)]
-    cases += [(s / 255.0, int(y), True) for s, y in zip(samples, labels, strict=True)]
-    losses = np.asarray(values.get("losses"), dtype=float)
-    guesses = values.get("guesses")
-    if guesses is None or losses.shape != (len(cases),):
-        raise CheckFailed(
-            "feed_forward_sample must return (loss, one_hot_guess) with a length-10 one-hot; "
-            f"found guess shapes {values.get('guess_shapes')}"
-        )
+    cases = [(s, int(y), "raw") for s, y in zip(samples, labels, strict=True)]
+    cases += [(s / 255.0, int(y), "scaled") for s, y in zip(samples, labels, strict=True)]
+    losses, guesses = _forward_results(p5, values, cases)
+    params = ref.init_params()
+
+    def loss_error(factor: float) -> float:
+        expected = [ref.feed_forward_sample(params, s * factor, y)[0] for s, y, _ in cases]
+        return float(np.max(np.abs(np.array(losses) - expected) / np.abs(expected)))
+
+    factor, error = infer_scale(loss_error)
+    notes = [holder.note()]
+    if factor != 1 and error <= Q2_RTOL:
+        notes.append("your feed_forward_sample divides its input by 255 itself")
+    add_note(record, "; ".join(n for n in notes if n))
+    record.add("expected", "loss and one-hot guess of the reference on 6 fixed samples")
     problems = []
-    for k, (sample, label, scaled) in enumerate(cases):
-        loss, guess = ref.feed_forward_sample(params, sample * internal_scale, label)
-        where = f"{'scaled' if scaled else 'raw'} test sample {k % len(samples)} (label {label})"
-        if not np.isclose(losses[k], loss, rtol=1e-6, atol=1e-9):
+    for k, (sample, label, kind) in enumerate(cases):
+        loss, guess = ref.feed_forward_sample(params, sample * factor, label)
+        where = f"{kind} test sample {k % len(samples)} (label {label})"
+        if not np.isclose(losses[k], loss, rtol=Q2_RTOL, atol=1e-9):
             problems.append(f"loss on {where}: expected {loss:.6g}, found {losses[k]:.6g}")
-        if not np.array_equal(np.asarray(guesses[k]), guess):
+        if not np.array_equal(guesses[k], guess):
             problems.append(
                 f"guess on {where}: expected one-hot of class {int(np.argmax(guess))}, "
                 f"found {np.round(guesses[k], 3).tolist()}"
             )
-    record.add("expected", "loss and one-hot guess of the reference on 6 fixed samples")
-    if internal_scale != 1:
-        record.add(
-            "note", "your functions scale inputs themselves; compared with the reference on x / 255"
-        )
     if problems:
-        raise CheckFailed("; ".join(problems[:4]))
+        diagnosis = _forward_diagnosis(losses, cases, params, factor)
+        raise CheckFailed(f"feed_forward_sample{diagnosis}: " + "; ".join(problems[:4]))
+    dataset = _dataset_problems(p5, values, factor)
+    if dataset:  # Q2 asks for both functions
+        raise CheckFailed(f"feed_forward_sample is right, but {dataset}")
+
+
+def _forward_diagnosis(
+    losses: list[float], cases: Sequence, params: ref.Params, factor: float
+) -> str:
+    """' matches a known mistake (...)' when the losses are a known wrong forward pass."""
+    for bug, description in FORWARD_BUGS.items():
+        wrong = [buggy_forward(params, s * factor, y, bug) for s, y, _ in cases]
+        if np.allclose(losses, wrong, rtol=Q2_RTOL, equal_nan=True):
+            return f" matches a known mistake ({description})"
+    if not np.all(np.isfinite(losses)):
+        return (
+            " returns a nan loss, the log of a number <= 0 (the loss must be the cross-entropy "
+            "of the softmax probabilities)"
+        )
+    return ""
+
+
+def _forward_results(
+    run: NotebookRun, values: dict, cases: Sequence
+) -> tuple[list[float], list[np.ndarray]]:
+    """Each case's (loss, guess) from the probe, validated; the student's errors named."""
+    losses, guesses = [], []
+    for k, (_, label, kind) in enumerate(cases):
+        where = f"on {kind} test sample {k % (len(cases) // 2)} (label {label})"
+        if f"error{k}" in values:
+            raise CheckFailed(
+                f"feed_forward_sample raised {explained(run, values[f'error{k}'])} {where}"
+            )
+        if f"returned{k}" in values:
+            raise CheckFailed(
+                "feed_forward_sample must return (loss, one_hot_guess); "
+                f"{where} it returned {values[f'returned{k}']}"
+            )
+        when = f"{where}, feed_forward_sample returned"
+        losses.append(_loss(values, f"loss{k}", when))
+        guess = array(values, f"guess{k}", "a guess", when)
+        if guess.size != 10:
+            raise CheckFailed(
+                f"{when} a guess of shape {guess.shape}; expected a one-hot vector of length 10"
+            )
+        guesses.append(guess.reshape(10))
+    return losses, guesses
+
+
+def _loss(values: dict, key: str, when: str) -> float:
+    """The loss as one number; NaN or infinity stays, to be compared with the reference's."""
+    raw = values.get(key)
+    if isinstance(raw, float | np.ndarray) and np.size(raw) == 1:
+        value = float(np.asarray(raw, dtype=float).reshape(()))
+        if not np.isfinite(value):
+            return value
+    return number(values, key, "a loss", when)
+
+
+def _dataset_problems(run: NotebookRun, values: dict, sample_factor: float) -> str:
+    """What is wrong with feed_forward_dataset on the fixed set ('' when nothing).
+
+    It ran on one trained network twice (p5_dataset_networks): for raw pixels
+    and for pixels / 255. A function that uses raw pixels must be right on the
+    first, one that divides by 255 itself on the second; problems are named
+    for the scale feed_forward_sample uses.
+    """
+    x, y = p5_dataset()
+    what = f"feed_forward_dataset(x, y) on {len(x)} fixed test images"
+    if "raw_printed" not in values:
+        why = why_undefined(run, "feed_forward_dataset")
+        return f"feed_forward_dataset is not defined because {why}"
+    networks = p5_dataset_networks()
+    found = {}
+    for tag, factor in (("raw", 1.0), ("scaled", 1 / 255)):
+        error = values.get(f"{tag}_error")
+        printed = str(values.get(f"{tag}_printed") or "")
+        returned = values.get(f"{tag}_returned")
+        text = printed + ("\n" + str(returned) if returned else "")
+        if error:
+            found[factor] = f"{what} raised {explained(run, error)}"
+            continue
+        if not text.strip():
+            found[factor] = f"{what} printed nothing; expected the average loss and the accuracy"
+            continue
+        loss, accuracy = ref.evaluate(networks[tag], x * factor, y)
+        problems = dataset_report_problems(text, loss, round(accuracy * len(x)), len(x))
+        if not problems:
+            return ""
+        shown = " / ".join(line.strip() for line in printed.splitlines() if line.strip())
+        found[factor] = f"{what}: {'; '.join(problems)}; it printed: {shown[:300]!r}"
+    return found.get(sample_factor) or next(iter(found.values()))
 
 
 # --- Q3: one SGD step ----------------------------------------------------------
 
 
-@pytest.mark.part("5-q3")
-def test_q3_train_one_sample(p5, orientation, internal_scale, record):
-    start = ref.orient(ref.init_params(), orientation)
+@pytest.fixture(scope="session")
+def q3_updates(p5: NotebookRun) -> tuple[list, Holder]:
+    """Per probe (raw, scaled) and sample: (x as sent, label, params after train_one_sample)."""
+    results = []
+    holder = None
     samples, labels = p5_samples()
-    worst = 0.0
-    for probe, scale in (("p5_q3_raw", False), ("p5_q3_scaled", True)):
-        values = probe_values(p5, probe, "train_one_sample(sample, y, learning_rate)")
+    for probe, kind in (("p5_q3_raw", "raw"), ("p5_q3_scaled", "scaled")):
+        values, holder = interface(p5, probe, "train_one_sample(sample, y, learning_rate)")
         for k, (sample, label) in enumerate(zip(samples, labels, strict=True)):
-            x = (sample / 255.0 if scale else sample) * internal_scale
-            found = _student_params(values, k, orientation)
-            expected, _ = ref.step(start, x, int(label))
-            error = update_error(start, found, expected)
-            worst = max(worst, error)
-            if error > Q3_RTOL:
-                where = f"{'scaled' if scale else 'raw'} test sample {k} (label {label})"
-                raise CheckFailed(_q3_message(start, found, x, int(label), error, where))
+            where = f"{kind} test sample {k} (label {label})"
+            errors = values.get(f"s{k}_errors")
+            if errors:
+                errors = errors if isinstance(errors, list) else [errors]
+                shapes = " then, with a flat 784 sample, ".join(explained(p5, e) for e in errors)
+                raise CheckFailed(f"train_one_sample raised {shapes} on {where}")
+            found = params_from(
+                values, f"s{k}_", holder.orientation, f"after train_one_sample on {where}"
+            )
+            x = sample / 255.0 if kind == "scaled" else sample.astype(float)
+            results.append((x, int(label), found, where))
+    assert holder is not None
+    return results, holder
+
+
+@pytest.fixture(scope="session")
+def train_scale(q3_updates) -> tuple[float, float]:
+    """(factor, error): the input scale train_one_sample applies itself, from the raw samples."""
+    results, holder = q3_updates
+    start = ref.orient(ref.init_params(), holder.orientation)
+    raw = [r for r in results if r[3].startswith("raw")]
+
+    def error_at(factor: float) -> float:
+        return max(update_error(start, f, ref.step(start, x * factor, y)[0]) for x, y, f, _ in raw)
+
+    return infer_scale(error_at)
+
+
+@pytest.mark.part("5-q3")
+def test_q3_train_one_sample(q3_updates, train_scale, record):
+    results, holder = q3_updates
+    factor, error = train_scale
+    if error > Q3_RTOL:  # right under neither scale: name the mistake under raw inputs
+        factor = 1.0
+    start = ref.orient(ref.init_params(), holder.orientation)
+    notes = [holder.note()]
+    if factor != 1:
+        notes.append("your train_one_sample divides its input by 255 itself")
+    add_note(record, "; ".join(n for n in notes if n))
+    worst = 0.0
+    for x, label, found, where in results:
+        expected, _ = ref.step(start, x * factor, label)
+        error = update_error(start, found, expected)
+        worst = max(worst, error)
+        if error > Q3_RTOL:
+            raise CheckFailed(q3_message(start, found, x, label, where, factor))
     record.add("found", f"largest relative difference from the reference update: {worst:.2e}")
 
 
-def _student_params(values: dict, k: int, orientation: str) -> ref.Params:
-    return params_from(values, f"s{k}_", orientation, "after train_one_sample")
-
-
-def update_error(start: ref.Params, found: ref.Params, expected: ref.Params) -> float:
-    """Largest per-layer relative difference between two updates (new - start)."""
-    pairs = list(
-        zip(
-            start.weights + start.biases,
-            found.weights + found.biases,
-            expected.weights + expected.biases,
-            strict=True,
-        )
-    )
-    scale = max(float(np.abs(e - s).max()) for s, _, e in pairs)
-    worst = 0.0
-    for s, f, e in pairs:
-        if not np.all(np.isfinite(f)):
-            return float("inf")
-        denominator = max(float(np.abs(e - s).max()), 1e-6 * scale, 1e-300)
-        worst = max(worst, float(np.abs((f - s) - (e - s)).max()) / denominator)
-    return worst
-
-
-def _q3_message(start, found, x, label, error, where) -> str:
+def q3_message(
+    start: ref.Params, found: ref.Params, x: np.ndarray, label: int, where: str, factor: float = 1.0
+) -> str:
+    """The most specific explanation of a wrong update: none made, a known mistake or a
+    constant factor (under either input scale), else the layers that differ from the
+    reference under input scale `factor`."""
     if all(np.array_equal(f, s) for f, s in zip(found.weights, start.weights, strict=True)):
-        return f"train_one_sample did not change `weights` on {where}: the update lines must modify the global lists"
-    for bug, description in BUGS.items():
-        if update_error(start, found, buggy_step(start, x, label, ref.LEARNING_RATE, bug)) < 1e-6:
-            return (
-                f"the update on {where} differs from correct backprop (relative error {error:.2g}) "
-                f"and matches a known mistake: {description}"
-            )
+        return (
+            f"train_one_sample did not change the weights on {where}: the update lines must "
+            "modify the network's weights"
+        )
+    for scale in dict.fromkeys((factor, 1.0, 1 / 255)):
+        correct = ref.step(start, x * scale, label)[0]
+        for bug, description in BUGS.items():
+            wrong = buggy_step(start, x * scale, label, ref.LEARNING_RATE, bug)
+            if update_error(start, found, wrong) < 1e-6:
+                return (
+                    f"the update on {where} differs from correct backprop (relative error "
+                    f"{update_error(start, found, correct):.2g}) and matches a known mistake: "
+                    f"{description}"
+                )
+        c = uniform_factor(start, found, correct)
+        if c is not None:
+            return f"the update on {where} is off by a constant factor: {scale_diagnosis(c)}"
+    correct = ref.step(start, x * factor, label)[0]
     layers = [
         f"weights[{i}]"
         for i, (f, s, e) in enumerate(
-            zip(found.weights, start.weights, ref.step(start, x, label)[0].weights, strict=True)
+            zip(found.weights, start.weights, correct.weights, strict=True)
         )
         if not np.allclose(f - s, e - s, rtol=1e-6, atol=1e-12)
     ]
     return (
-        f"the update on {where} differs from correct backprop (relative error {error:.2g}); "
-        f"wrong layers: {', '.join(layers) or 'biases only'}. Expected the gradient of the "
-        "cross-entropy of softmax outputs with sigmoid hidden layers"
+        f"the update on {where} differs from correct backprop (relative error "
+        f"{update_error(start, found, correct):.2g}); wrong layers: "
+        f"{', '.join(layers) or 'biases only'}. Expected the gradient of the cross-entropy of "
+        "softmax outputs with sigmoid hidden layers"
     )
 
 
@@ -255,8 +445,11 @@ def _q3_message(start, found, x, label, error, where) -> str:
 
 
 @pytest.fixture(scope="session")
-def reference_curve(quick: bool, scaled: bool) -> list[float]:
-    # The same for every student: trained once per data, code and mode, then read from disk.
+def reference_curve(quick: bool, q4_scale) -> list[float]:
+    """The reference's test accuracy after each of 3 epochs, with the student's kind of
+    inputs (raw, or scaled to [0, 1]). The same for every student: trained once per data,
+    code and mode, then read from disk."""
+    scaled = q4_scale[0][0] != 1.0
     return cached_value(
         "p5-reference-curve",
         lambda: _reference_curve(quick, scaled),
@@ -276,34 +469,15 @@ def _reference_curve(quick: bool, scaled: bool) -> list[float]:
     return [round(r.test_acc, 4) for r in history[1:]]
 
 
-@pytest.fixture(scope="session")
-def input_factor(p5: NotebookRun, internal_scale: float) -> float:
-    """What a raw 0-255 pixel is multiplied by before the student's network sees it.
-
-    Global scaling (x_train / 255 in the notebook) and scaling inside the
-    functions both count; the grader evaluates the trained weights the same way.
-    """
-    value = p5.probe("p5_q4").values.get("x_train_max")
-    globally = isinstance(value, int | float) and value <= 1.0
-    return internal_scale * (1 / 255 if globally else 1.0)
-
-
-@pytest.fixture(scope="session")
-def scaled(input_factor: float) -> bool:
-    return input_factor != 1.0
-
-
 @pytest.mark.part("5-q4")
-def test_q4_training_reaches_accuracy(
-    p5, orientation, input_factor, quick, reference_curve, record
-):
-    values = probe_values(p5, "p5_q4", "train_one_epoch()")
+def test_q4_training_reaches_accuracy(p5, history, q4_scale, quick, reference_curve, record):
+    values, holder = interface(p5, "p5_q4", "train_one_epoch()")
+    factor, scale_note = q4_scale
+    epochs, how = _trained_weights(p5, values, history, holder)
+    record.add("found", how)
     mnist = load("mnist")
-    accuracies = []
-    for epoch in range(3):
-        params = _epoch_params(values, epoch, orientation)
-        inputs = mnist.x_test * input_factor if input_factor != 1 else mnist.x_test
-        accuracies.append(round(ref.evaluate(params, inputs, mnist.y_test)[1], 4))
+    inputs = mnist.x_test * factor[0] + factor[1]
+    accuracies = [round(ref.evaluate(p, inputs, mnist.y_test)[1], 4) for p in epochs]
     record.add(
         "plot",
         {
@@ -314,20 +488,68 @@ def test_q4_training_reaches_accuracy(
         },
     )
     gate = Q4_GATE[quick]
-    record.add(
-        "note",
-        "raw 0-255 inputs make this training chaotic (correct code ends anywhere in about "
-        f"0.52-0.72), so this is a sanity gate at {gate:.0%}; the gradient check (Q3) carries the points",
+    add_note(
+        record,
+        "; ".join(
+            n
+            for n in (
+                scale_note,
+                (
+                    "raw 0-255 inputs make this training chaotic (correct code ends anywhere in "
+                    "about 0.52-0.72), so "
+                    if factor == (1.0, 0.0)
+                    else ""
+                )
+                + f"this is a sanity gate at {gate:.0%}; the gradient check (Q3) carries the points",
+            )
+            if n
+        ),
     )
     if not accuracies[-1] >= gate:
         raise CheckFailed(
-            f"after 3 epochs of your train_one_epoch the test accuracy is {accuracies[-1]:.1%} "
-            f"(per epoch: {', '.join(f'{a:.1%}' for a in accuracies)}); expected at least {gate:.0%}"
+            f"after {len(accuracies)} epochs of your train_one_epoch ({how}) the test accuracy is "
+            f"{accuracies[-1]:.1%} (per epoch: {', '.join(f'{a:.1%}' for a in accuracies)}); "
+            f"expected at least {gate:.0%}"
         )
 
 
-def _epoch_params(values: dict, epoch: int, orientation: str) -> ref.Params:
-    params = params_from(values, f"e{epoch}_", orientation, f"after epoch {epoch + 1}")
+def _trained_weights(
+    run: NotebookRun, values: dict, history: WeightHistory, holder: Holder
+) -> tuple[list[ref.Params], str]:
+    """The weights after each epoch, and which training produced them."""
+    decision = values.get("decision")
+    if decision == "notebook":
+        broken = [message for event, message in history.unreadable if event == "epoch"]
+        if broken:
+            raise CheckFailed(f"the notebook's own training could not be judged: {broken[0]}")
+        epochs = history.epochs
+        if not epochs:
+            raise GraderError(
+                "the notebook trained, but the grader kept none of its epochs (please report)"
+            )
+        cells = sorted({s.cell + 1 for s in epochs})
+        how = (
+            f"the notebook's own training: {len(epochs)} epoch{'s' * (len(epochs) > 1)} in cell "
+            + ", ".join(map(str, cells))
+        )
+        return [_finite(s.params) for s in epochs], how
+    if decision != "retrain":
+        raise GraderError(f"probe 'p5_q4' made no decision: {decision!r}")
+    reason = str(values.get("reason", ""))[:300]
+    error = values.get("error")
+    if error:
+        raise CheckFailed(
+            f"train_one_epoch() failed when the grader trained again, because {reason}: "
+            f"{explained(run, error)}"
+        )
+    epochs = [
+        _finite(params_from(values, f"e{e}_", holder.orientation, f"after epoch {e + 1}", False))
+        for e in range(3)
+    ]
+    return epochs, f"re-trained by the grader from its own start, because {reason}"
+
+
+def _finite(params: ref.Params) -> ref.Params:
     # A diverged run is judged by its accuracy, not refused: NaN weights predict nothing.
     return ref.Params(
         tuple(np.nan_to_num(w) for w in params.weights),
@@ -336,18 +558,35 @@ def _epoch_params(values: dict, epoch: int, orientation: str) -> ref.Params:
     )
 
 
-def params_from(values: dict, prefix: str, orientation: str, when: str) -> ref.Params:
-    """The 3 layers a probe emitted as `{prefix}w0..2` / `{prefix}b0..2`, shape-checked."""
-    weights, biases = [], []
-    for layer, (n_in, n_out) in enumerate(SIZES):
-        w, b = values.get(f"{prefix}w{layer}"), values.get(f"{prefix}b{layer}")
-        shape = (n_in, n_out) if orientation == "in_out" else (n_out, n_in)
-        if w is None or b is None or w.shape != shape or b.size != n_out:
-            raise CheckFailed(
-                f"{when}, weights[{layer}]/biases[{layer}] have shapes "
-                f"{None if w is None else w.shape}/{None if b is None else b.shape}; "
-                f"expected {shape}/({n_out},)"
-            )
-        weights.append(w)
-        biases.append(b.reshape(n_out))
-    return ref.Params(tuple(weights), tuple(biases), orientation)  # type: ignore[arg-type]
+@pytest.fixture(scope="session")
+def q4_scale(p5: NotebookRun, request: pytest.FixtureRequest) -> tuple[tuple[float, float], str]:
+    """((a, b), note): a raw test pixel p reaches the student's network as a * p + b.
+
+    The notebook's own transform of x_train (x_train / 255, a standardisation)
+    read from its first images, times the scale train_one_sample applies
+    itself when Q3 could tell it (1 otherwise).
+    """
+    values = p5.probe("p5_q4").values
+    held, transform = None, None
+    if "x_train_head" in values:
+        held = array(
+            values, "x_train_head", "x_train[:8]", "as the notebook holds it", (None, None)
+        )
+        transform = input_transform(held, load("mnist").x_train[: len(held)])
+    try:
+        internal, error = request.getfixturevalue("train_scale")
+    except CheckFailed:  # Q3 reports it; training is then judged as the notebook holds inputs
+        internal, error = 1.0, 0.0
+    internal = internal if error < 1e-3 else 1.0
+    a, b = transform or (1.0, 0.0)
+    a, b = a * internal, b * internal
+    if transform is None and held is not None:
+        return (
+            a,
+            b,
+        ), "the notebook's x_train is not a scaled copy of the MNIST pixels; judged on raw pixels"
+    if (a, b) == (1.0, 0.0):
+        return (a, b), ""
+    scale = "divided by 255" if np.isclose(a, 1 / 255, rtol=1e-9) else f"times {a:.4g}"
+    shift = f", plus {b:.3g}" if b else ""
+    return (a, b), f"judged with the inputs your training used: pixels {scale}{shift}"

@@ -19,7 +19,17 @@ Visibility = Literal["visible", "hidden"]
 
 _TOP_KEYS = {"id", "title", "parts"}
 _PART_REQUIRED = {"id", "problem", "title", "points"}
-_PART_KEYS = _PART_REQUIRED | {"grading", "visibility"}
+_PART_KEYS = _PART_REQUIRED | {"grading", "visibility", "settings"}
+# Grading choices a course may make per part, in the part's `settings` table:
+# name -> (the reference module whose parts may carry it, what it means). Each
+# value is a number in [0, 1]; checks read it with Part.setting(name, default).
+PART_SETTINGS = {
+    "unseeded_credit": (
+        "numpy_backprop",
+        "fraction of the points kept when the initial weights have the asked distribution "
+        "but were not drawn from default_rng(80085) as asked (1: full credit, with a note)",
+    ),
+}
 
 
 class ManifestError(ValueError):
@@ -34,6 +44,13 @@ class Part:
     points: float
     grading: Grading = "auto"
     visibility: Visibility = "visible"
+    settings: tuple[tuple[str, float], ...] = ()  # (name, value) pairs; see PART_SETTINGS
+
+    def setting(self, name: str, default: float) -> float:
+        """The part's `name` setting, or `default` when the manifest leaves it out."""
+        if name not in PART_SETTINGS:
+            raise KeyError(f"unknown part setting {name!r}; known: {sorted(PART_SETTINGS)}")
+        return dict(self.settings).get(name, default)
 
 
 @dataclass(frozen=True)
@@ -115,7 +132,28 @@ def _part(path: Path, index: int, entry: object) -> Part:
         points=points,
         grading=grading,
         visibility=visibility,
+        settings=_settings(path, where, problem, entry.get("settings", {})),
     )
+
+
+def _settings(path: Path, where: str, problem: str, table: object) -> tuple[tuple[str, float], ...]:
+    if not isinstance(table, dict):
+        raise ManifestError(f"{path}: {where} has settings = {table!r}; use a table")
+    for name, value in table.items():
+        if name not in PART_SETTINGS:
+            raise ManifestError(
+                f"{path}: {where} has unknown setting {name!r}; known: {sorted(PART_SETTINGS)}"
+            )
+        owner, _ = PART_SETTINGS[name]
+        if owner != problem:
+            raise ManifestError(
+                f"{path}: {where} sets {name!r}, which only parts of problem {owner!r} take"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ManifestError(
+                f"{path}: {where} has {name} = {value!r}; it must be a number in [0, 1]"
+            )
+    return tuple(sorted((name, float(value)) for name, value in table.items()))
 
 
 def _check_keys(path: Path, where: str, table: dict, required: set[str], allowed: set[str]) -> None:

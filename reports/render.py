@@ -8,8 +8,9 @@ Functions return the HTML text; writing files is the caller's job.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
@@ -17,7 +18,7 @@ from urllib.parse import quote
 import jinja2
 
 from dlgrade import __version__
-from dlgrade.records import GradeRecord
+from dlgrade.records import PLEASE_REPORT, GradeRecord, IntakeSummary, rerun_hint
 from reports import summaries
 from reports.plots import histogram, horizontal_bars
 from reports.similarity import SimilarityReport
@@ -58,7 +59,12 @@ def format_seconds(value: float) -> str:
 
 def _common() -> dict:
     now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    return {"version": __version__, "generated": now, "serious_kinds": SERIOUS_KINDS}
+    return {
+        "version": __version__,
+        "generated": now,
+        "serious_kinds": SERIOUS_KINDS,
+        "please_report": PLEASE_REPORT,
+    }
 
 
 def student_link(student: str) -> str:
@@ -73,7 +79,29 @@ def render_student(record: GradeRecord, back_link: str | None = "../index.html")
         view=student_view(record),
         status=summaries.summary_status(record),
         back_link=back_link,
+        rerun=rerun_hint(record.student),
         **_common(),
+    )
+
+
+def render_plain_student(record: GradeRecord) -> str:
+    """A bare page (no template, no plots) for when `render_student` itself failed."""
+    rows = "".join(
+        f"<tr><td>{html.escape(r.part)}</td><td>{r.points:g} / {r.max_points:g}</td>"
+        f"<td>{html.escape(str(r.status))}</td><td>{html.escape(first_line(r.message))}</td></tr>"
+        for r in record.results
+    )
+    notes = "".join(
+        f"<li>{html.escape(str(o.kind))} in {html.escape(o.source)}: "
+        f"{html.escape(first_line(o.message))}</li>"
+        for o in record.observations
+    )
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(record.student)}</title></head><body>"
+        f"<h1>{html.escape(record.student)}: {record.total:g} / {record.max_total:g}</h1>"
+        f"<ul>{notes}</ul><table><tr><th>Part</th><th>Points</th><th>Status</th>"
+        f"<th>Message</th></tr>{rows}</table></body></html>"
     )
 
 
@@ -81,23 +109,23 @@ def render_index(
     records: Sequence[GradeRecord],
     similarity: SimilarityReport | None = None,
     similarity_href: str = "similarity.html",
+    intake: IntakeSummary | None = None,
 ) -> str:
-    """The class page: distribution, hardest parts, flags, timing and links."""
+    """The class page: distribution, hardest parts, flags, timing, links and unassigned files."""
     grades = summaries.grades_frame(records)
     timing = summaries.timing_frame(records)
-    partners: Mapping[str, list[str]] = similarity.partners() if similarity else {}
+    percents = summaries.graded_percents(records)
     template = environment().get_template("index.html.j2")
     return template.render(
         assignments=sorted({r.assignment for r in records if r.assignment}),
-        stats=_class_stats(records, grades.loc[grades["status"] != "error", "percent"].tolist()),
-        flags=summaries.flags(records, dict(partners)),
+        stats=_class_stats(records, percents),
+        counts=summaries.class_counts(records),
+        flags=summaries.flags(records, similarity),
         parts=_records_without_nan(summaries.part_stats(records).to_dict("records")),
         students=grades.to_dict("records"),
         links={r.student: student_link(r.student) for r in records},
         histogram=histogram(
-            grades.loc[grades["status"] != "error", "percent"].tolist(),
-            "Graded submissions (grading errors left out)",
-            "score (%)",
+            percents, "Graded parts per submission (harness errors left out)", "score (%)"
         ),
         timing=horizontal_bars(
             timing["student"].tolist(), timing["duration_s"].tolist(), "", "seconds"
@@ -106,6 +134,7 @@ def render_index(
         else None,
         similarity=similarity,
         similarity_href=similarity_href,
+        intake=intake,
         **_common(),
     )
 
@@ -113,8 +142,6 @@ def render_index(
 def _class_stats(records: Sequence[GradeRecord], percents: list[float]) -> dict:
     return {
         "count": len(records),
-        "errors": sum(r.status == "error" for r in records),
-        "pending": sum(summaries.summary_status(r) == "needs-review" for r in records),
         "quick": any(r.quick for r in records),
         "mean": round(statistics.fmean(percents), 1) if percents else 0.0,
         "median": round(statistics.median(percents), 1) if percents else 0.0,

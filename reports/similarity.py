@@ -6,6 +6,10 @@ variables does not hide a copy. Fingerprints that also occur in the starter
 notebook are dropped first: code every student was given is not evidence.
 A pair is reported when either side has at least `threshold` of its
 fingerprinted code in common with the other.
+
+A student's file that cannot be read, fingerprinted or compared never stops
+the comparison: the student is listed in `not_compared` with the reason,
+and everyone else is compared as usual.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class SimilarityReport:
     compared: tuple[str, ...]
     starters: tuple[str, ...]  # file names subtracted as boilerplate
     no_code: tuple[str, ...] = ()  # submissions with too little code to compare
+    # (student, what was left out and why): unreadable files, failed comparisons
+    not_compared: tuple[tuple[str, str], ...] = ()
 
     def groups(self) -> list[list[str]]:
         """Connected groups of students linked by flagged pairs."""
@@ -86,6 +92,7 @@ class SimilarityReport:
             "compared": list(self.compared),
             "starters": list(self.starters),
             "no_code": list(self.no_code),
+            "not_compared": [list(item) for item in self.not_compared],
             "pairs": [
                 {"a": p.a, "b": p.b, "share_a": p.share_a, "share_b": p.share_b} for p in self.pairs
             ],
@@ -99,6 +106,7 @@ class SimilarityReport:
             compared=tuple(data["compared"]),
             starters=tuple(data["starters"]),
             no_code=tuple(data.get("no_code", ())),
+            not_compared=tuple((str(s), str(why)) for s, why in data.get("not_compared", ())),
         )
 
 
@@ -107,7 +115,11 @@ def notebook_code(path: Path) -> str:
     try:
         notebook = nbformat.read(path, as_version=4)
     except (OSError, ValueError) as err:  # nbformat's read errors derive from ValueError
-        raise SimilarityError(f"cannot read notebook {path}: {err}") from err
+        raise SimilarityError(f"cannot read notebook {path.name}: {err}") from err
+    except RecursionError:
+        raise SimilarityError(
+            f"cannot read notebook {path.name}: nested deeper than the JSON reader's limit"
+        ) from None
     cells = ["".join(cell.source) for cell in notebook.cells if cell.cell_type == "code"]
     return "\n\n".join(_comment_magics(cell) for cell in cells)
 
@@ -121,13 +133,19 @@ def _comment_magics(source: str) -> str:
 
 
 def code_files(folder: Path) -> list[Path]:
-    """Notebooks and Python files of a submission, skipping hidden and cache folders."""
+    """Notebooks and Python files of a submission, skipping hidden and cache folders in it.
+
+    Only the path below `folder` is looked at: a class kept under a dot-folder
+    (~/.local/..., /srv/.grading/...) is compared like any other.
+    """
     return sorted(
         path
         for path in folder.rglob("*")
         if path.suffix in CODE_SUFFIXES
         and path.is_file()
-        and not any(part.startswith(".") or part == "__pycache__" for part in path.parts[-8:])
+        and not any(
+            part.startswith(".") or part == "__pycache__" for part in path.relative_to(folder).parts
+        )
     )
 
 
@@ -137,21 +155,25 @@ def file_code(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError as err:
-        raise SimilarityError(f"cannot read {path}: {err}") from err
+        raise SimilarityError(f"cannot read {path.name}: {err}") from err
 
 
-def submission_code(folder: Path) -> str:
+def submission_code(folder: Path, skipped: list[str] | None = None) -> str:
     """All code of one submission as one Python text, each file under a header comment.
 
     A student's unreadable file (malformed notebook) adds no code, only a header
-    saying so: the grading reports it, and similarity must not stop the batch.
+    saying so, and its reason goes to `skipped`: the grading reports it, and
+    similarity must not stop the batch.
     """
     parts = []
     for path in code_files(folder):
+        name = path.relative_to(folder)
         try:
-            parts.append(f"# ==== {path.relative_to(folder)} ====\n{file_code(path)}")
-        except SimilarityError:
-            parts.append(f"# ==== {path.relative_to(folder)} (unreadable, not compared) ====")
+            parts.append(f"# ==== {name} ====\n{file_code(path)}")
+        except SimilarityError as err:
+            parts.append(f"# ==== {name} (unreadable, not compared) ====")
+            if skipped is not None:
+                skipped.append(str(err))
     return "\n\n".join(parts)
 
 
@@ -184,21 +206,20 @@ def find_similar(
     threshold: float = DEFAULT_THRESHOLD,
 ) -> SimilarityReport:
     """Compare every pair of submissions; keep pairs whose score reaches `threshold`."""
-    boilerplate = boilerplate_hashes(starters)
-    prints: dict[str, CodeFingerprint] = {}
-    no_code = []
-    for name, folder in sorted(submissions.items()):
-        code = submission_code(folder)
-        fingerprint = _fingerprint(name, code, boilerplate) if len(code) > NOISE_CHARS else None
-        if fingerprint is None or not fingerprint.hashes:
-            no_code.append(name)
-        else:
-            prints[name] = fingerprint
-    pairs = [
-        pair
-        for first, second in combinations(sorted(prints), 2)
-        if (pair := _compare(first, second, prints, threshold)) is not None
-    ]
+    prints, no_code, not_compared = _fingerprints(submissions, boilerplate_hashes(starters))
+    pairs = []
+    for first, second in combinations(sorted(prints), 2):
+        try:
+            pair = _compare(first, second, prints, threshold)
+        except Exception as err:  # copydetect on odd input: mark the pair, keep going
+            why = f"failed: {type(err).__name__}: {err}"
+            not_compared += [
+                (first, f"comparison with {second} {why}"),
+                (second, f"comparison with {first} {why}"),
+            ]
+            continue
+        if pair is not None:
+            pairs.append(pair)
     pairs.sort(key=lambda p: (-p.score, p.a, p.b))
     return SimilarityReport(
         pairs=tuple(pairs),
@@ -206,7 +227,31 @@ def find_similar(
         compared=tuple(sorted(prints)),
         starters=tuple(p.name for p in starters),
         no_code=tuple(no_code),
+        not_compared=tuple(not_compared),
     )
+
+
+def _fingerprints(
+    submissions: Mapping[str, Path], boilerplate: np.ndarray
+) -> tuple[dict[str, CodeFingerprint], list[str], list[tuple[str, str]]]:
+    """(fingerprint per student with code, students without code, (student, what was left out))."""
+    prints: dict[str, CodeFingerprint] = {}
+    no_code: list[str] = []
+    not_compared: list[tuple[str, str]] = []
+    for name, folder in sorted(submissions.items()):
+        skipped: list[str] = []
+        try:
+            code = submission_code(folder, skipped)
+            fingerprint = _fingerprint(name, code, boilerplate) if len(code) > NOISE_CHARS else None
+        except Exception as err:  # one student's files must not stop the class's comparison
+            not_compared.append((name, f"not compared: {type(err).__name__}: {err}"))
+            continue
+        not_compared += [(name, f"left out: {why}") for why in skipped]
+        if fingerprint is None or not fingerprint.hashes:
+            no_code.append(name)
+        else:
+            prints[name] = fingerprint
+    return prints, no_code, not_compared
 
 
 def _compare(

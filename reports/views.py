@@ -14,14 +14,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dlgrade.records import CheckResult, GradeRecord
+from dlgrade.records import CheckResult, FailedCell, GradeRecord, ObservationKind, PartStatus
 from reports.plots import PNG_PREFIX, line_plot
 
 KNOWN_KEYS = ("plot", "text", "images", "expected", "found")
-# Observation kinds that mean the grade may be wrong or incomplete.
-SERIOUS_KINDS = frozenset(
-    {"timeout", "killed-memory", "kernel-died", "grading-error", "output-truncated"}
-)
+# Observation kinds that mean the grade may be wrong or incomplete (see ObservationKind.serious).
+SERIOUS_KINDS = frozenset(kind for kind in ObservationKind if kind.serious)
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,8 @@ class StudentView:
     sections: tuple[ProblemSection, ...]
     pending_manual: int
     serious_observations: int = 0
+    harness_errors: tuple[str, ...] = ()  # parts the grader itself failed on
+    failed_cells: tuple[FailedCell, ...] = ()
 
     @property
     def percent(self) -> float:
@@ -150,8 +150,10 @@ def student_view(record: GradeRecord) -> StudentView:
     return StudentView(
         record=record,
         sections=sections,
-        pending_manual=sum(r.status == "manual" for r in record.results),
-        serious_observations=sum(o.kind in SERIOUS_KINDS for o in record.observations),
+        pending_manual=sum(r.status == PartStatus.MANUAL for r in record.results),
+        serious_observations=sum(o.kind.serious for o in record.observations),
+        harness_errors=tuple(r.part for r in record.harness_errors),
+        failed_cells=tuple(record.failed_cells),
     )
 
 

@@ -59,6 +59,18 @@ def test_missing_folder_is_a_usage_error(tmp_path, checks, capsys):
     assert "is not a folder" in capsys.readouterr().err
 
 
+def test_folder_with_nothing_to_check_is_a_usage_error(tmp_path, checks, capsys):
+    folder = tmp_path / "downloads"
+    (folder / "data").mkdir(parents=True)
+    (folder / "notes.txt").write_text("the notebooks are in another folder")
+    (folder / "data" / "train.csv").write_text("x,y\n1,2\n")
+    assert _check(folder, checks) == 2
+    captured = capsys.readouterr()
+    assert f"nothing to check in {folder}: expected notebooks or answers.toml" in captured.err
+    assert "part" not in captured.out and "total" not in captured.out  # no table of zeros
+    assert not (folder / ".dlgrade").exists()
+
+
 def test_table_aligns_columns_and_cuts_long_messages():
     record = GradeRecord(
         "me",

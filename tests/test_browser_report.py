@@ -40,6 +40,15 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
             {"source": "hw1p4.ipynb", "kind": "timeout", "message": "cell 12 ran past 600 s"},
             {"source": "hw1p4.ipynb", "kind": "cuda-on-cpu", "message": "cuda mapped to CPU"},
         ],
+        verdicts={"5-q4": ["error", "harness error (KeyError: 'w0'); please report it"]},
+        failed_cells=[
+            {
+                "source": "hw1p5.ipynb",
+                "cell": 12,
+                "first_line": "from tensorflow.python.ops.gen_array_ops import one_hot",
+                "error": "ModuleNotFoundError: No module named 'tensorflow.python'",
+            }
+        ],
     )
     write_submission(root / "class", "carol", exit=3)
     out = root / "out"
@@ -97,9 +106,15 @@ def _broken_images(browser) -> list[str]:
 def test_student_report_renders_score_parts_plots_and_observations(graded, browser, tmp_path):
     text = _open(browser, graded / "bob" / "report.html", tmp_path / "student-report.png")
     assert "bob" in text
-    assert "18 / 34" in text  # 6 + 2 + 5 + 0 + 5 of 6 + 4 + 10 + 4 + 10
+    assert "13 / 34" in text  # 6 + 2 + 5 + 0 + 0 (5-q4: harness error) of 6 + 4 + 10 + 4 + 10
     assert "feed_forward_sample" in text and "5 / 10" in text
     assert "timeout" in text and "cell 12 ran past 600 s" in text
+    assert "The grader failed on 5-q4." in text
+    assert "Cells that failed" in text
+    assert (
+        "hw1p5.ipynb 12 from tensorflow.python.ops.gen_array_ops import one_hot "
+        "ModuleNotFoundError: No module named 'tensorflow.python'"
+    ) in text
     assert "What the student wrote" in text
     images = browser.execute_script("return document.images.length;")
     assert images >= 2  # the loss-curve plot and the student's figure
@@ -117,7 +132,10 @@ def test_class_index_renders_distribution_flags_and_links(graded, browser, tmp_p
 
     text = _open(browser, graded / "index.html", tmp_path / "class-index.png")
     assert "3 submissions" in text
-    assert "grading error" in text and "timeout in hw1p4.ipynb" in text
+    assert "grading-error in harness: the grading process exited with code 3" in text
+    assert "timeout in hw1p4.ipynb" in text
+    assert "harness errors: 2 (1 part(s), 1 whole run(s); 2 submission(s))" in text
+    assert "harness error in 5-q4" in text
     assert _broken_images(browser) == []
     links = {a.text: a.get_attribute("href") for a in browser.find_elements(By.TAG_NAME, "a")}
     assert links["alice"].endswith("alice/report.html")

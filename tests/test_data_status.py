@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,7 @@ from dlgrade.cli import main
 from dlgrade.data import Dataset, load, status
 from dlgrade.data.store import cache_path
 from dlgrade.data.verify import check_facts, pixel_stats
+from dlgrade.invocation import program_name
 
 
 def _write_cache(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> None:
@@ -93,3 +97,42 @@ def test_cli_status_exit_codes_and_fix_line(
     out = capsys.readouterr().out
     assert "mnist: MISSING" in out and "fashion-mnist: MISSING" in out
     assert "fix: " in out and f"data fetch fashion-mnist --data-dir {tmp_path}" in out
+
+
+def test_fix_line_names_the_dlgrade_the_user_typed(tmp_path: Path) -> None:
+    """`.venv/bin/dlgrade data status` must print `.venv/bin/dlgrade data fetch ...`."""
+    script = Path(sys.executable).parent / "dlgrade"
+    if not script.is_file():
+        pytest.skip(f"no dlgrade console script beside {sys.executable} (pip install -e . adds it)")
+    typed = os.path.relpath(script, tmp_path)  # what a user in tmp_path types: ../.venv/bin/dlgrade
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}  # the venv is not activated
+    done = subprocess.run(
+        [typed, "data", "status", "mnist", "--data-dir", "cache"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"  fix: {typed} data fetch mnist --data-dir cache\n" in done.stdout
+    assert sys.executable not in done.stdout
+
+
+def test_program_name_follows_the_invocation(tmp_path: Path, monkeypatch) -> None:
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "dlgrade").write_text("#!/bin/sh\n")
+    (bin_dir / "dlgrade").chmod(0o755)
+    script = str(bin_dir / "dlgrade")
+    interpreter = str(bin_dir / "python")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert program_name(".venv/bin/dlgrade", [interpreter, ".venv/bin/dlgrade"]) == (
+        ".venv/bin/dlgrade"
+    )
+    assert program_name(script, [interpreter, script, "data"]) == script
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")  # an activated venv
+    assert program_name(script, [interpreter, script, "data"]) == "dlgrade"
+    typed = [".venv/bin/python", "-m", "dlgrade", "data", "status"]
+    assert program_name("/repo/dlgrade/__main__.py", typed) == ".venv/bin/python -m dlgrade"
+    # Called from Python (a test, a notebook): the documented name.
+    assert program_name("/usr/lib/pytest", [interpreter, "-m", "pytest"]) == "dlgrade"

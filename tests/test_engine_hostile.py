@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from nested_notebook import deeply_nested_notebook
 
-from dlgrade.engine import Probe, SandboxConfig, run_notebook
+from dlgrade.engine import Probe, SandboxConfig, discover, run_notebook
 from dlgrade.engine.records import NotebookRun, SourceFile
 from dlgrade.engine.sandbox import bwrap_usable
+from dlgrade.records import ENGINE_KINDS, ObservationKind
 
 HOSTILE = Path(__file__).parent / "hostile"
 REPO = Path(__file__).resolve().parents[1]
@@ -55,7 +58,13 @@ def run(source: SourceFile, probes=(), **changes) -> NotebookRun:
 
 
 def kinds(result: NotebookRun) -> set[str]:
-    return {o.kind for o in result.observations}
+    found = {o.kind for o in result.observations}
+    assert found <= ENGINE_KINDS, found - ENGINE_KINDS  # the engine speaks the vocabulary
+    return found
+
+
+def message(result: NotebookRun, kind: ObservationKind) -> str:
+    return next(o.message for o in result.observations if o.kind == kind)
 
 
 def tree_digest(folder: Path) -> str:
@@ -79,10 +88,10 @@ def test_os_exit_kills_the_kernel_and_is_reported(tmp_path):
     result = run(place(tmp_path, "os_exit.py"), [Probe("end", "_dlgrade_emit('n', never)")])
     assert result.status == "died"
     assert [c.status for c in result.cells] == ["error", "skipped"]
-    assert "died" in kinds(result) and "cell 0" in next(
-        o.message for o in result.observations if o.kind == "died"
-    )
+    assert ObservationKind.KERNEL_DIED in kinds(result)
+    assert message(result, ObservationKind.KERNEL_DIED).startswith("the kernel died during cell 0")
     assert result.probes["end"].error == "not run: kernel died"
+    assert result.probes["end"].stopped_by == ObservationKind.KERNEL_DIED
 
 
 def test_monkeypatched_numpy_does_not_reach_the_grader(tmp_path):
@@ -90,7 +99,6 @@ def test_monkeypatched_numpy_does_not_reach_the_grader(tmp_path):
     answer = result.probes["p"].values["answer"]
     # The grader's numpy is its own: the student's allclose = lambda: True stayed in the kernel.
     assert not np.allclose(answer, np.ones(3))
-    assert abs(-2) == 2
 
 
 def test_object_with_lying_eq_is_refused(tmp_path):
@@ -158,14 +166,18 @@ def test_kernel_ignoring_interrupt_is_killed(tmp_path):
     result = run(place(tmp_path, "ignores_interrupt.py"), [Probe("p", "_dlgrade_emit('n', never)")])
     assert result.status == "timeout"
     assert [c.status for c in result.cells] == ["timeout", "skipped"]
-    assert {"timeout", "killed"} <= kinds(result)
-    assert result.probes["p"].error.startswith("not run")
+    assert {ObservationKind.TIMEOUT, ObservationKind.KERNEL_KILLED} <= kinds(result)
+    assert message(result, ObservationKind.KERNEL_KILLED) == (
+        "cell 0: the kernel was killed (time limit); later cells were not run"
+    )
+    assert result.probes["p"].error == "not run: the kernel was killed (time limit)"
+    assert result.probes["p"].stopped_by == ObservationKind.TIMEOUT
 
 
 def test_memory_over_the_cap_is_recorded(tmp_path):
     result = run(place(tmp_path, "memory_hog.py"), [Probe("p", "_dlgrade_emit('a', after_memory)")])
     assert result.cells[0].error_name == "MemoryError"
-    assert "memory-limit" in kinds(result)
+    assert message(result, ObservationKind.MEMORY_LIMIT) == "cell 0 ran out of memory (cap 2048 MB)"
     assert result.probes["p"].values["a"] == 1
 
 
@@ -237,3 +249,41 @@ def _cmdline(proc: Path) -> str:
         return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
     except OSError:
         return ""  # the process ended while we looked
+
+
+@pytest.mark.parametrize("name", ["tamper_session.py", "tamper_forge.py"])
+def test_tampering_with_kernel_messages_is_named_not_a_grader_crash(tmp_path, name):
+    # Before: KeyError: 'msg_id' escaped from jupyter_client and every part was a harness error.
+    result = run(place(tmp_path, name), [Probe("p", "_dlgrade_emit('a', after)")])
+    assert result.status == "interfered"
+    assert [(c.status, c.error_name) for c in result.cells] == [
+        ("error", "KernelInterference"),
+        ("skipped", None),
+    ]
+    assert kinds(result) <= {ObservationKind.INTERFERED, ObservationKind.ISOLATION_REDUCED}
+    assert message(result, ObservationKind.INTERFERED) == (
+        "the notebook interfered with the grader's kernel messages during cell 0 (a kernel "
+        "message broke the protocol (KeyError: 'msg_id')); later cells were not run"
+    )
+    probe = result.probes["p"]
+    assert (probe.values, probe.stopped_by) == ({}, ObservationKind.INTERFERED)
+    assert probe.error == "not run: the notebook interfered with the grader's kernel messages"
+
+
+def test_json_nested_past_the_readers_limit_is_malformed_not_a_crash(tmp_path):
+    code = "def train_one_sample(sample, y, learning_rate=0.003):\n    pass\n"
+    path = deeply_nested_notebook(tmp_path / "deb" / "hw1p5.ipynb", code)
+    assert path.stat().st_size > 2_000_000
+    found = discover(path.parent).sources[0]
+    assert found.status == "malformed"
+    assert found.error == (
+        "hw1p5.ipynb is nested too deeply to read: its JSON goes deeper than the reader's limit "
+        f"(Python's recursion limit, {sys.getrecursionlimit()} levels); clear its outputs and "
+        "re-save it from Jupyter"
+    )
+    # Its problem is still known from the code inside the unreadable JSON.
+    assert found.problem_ids == ("p5",)
+    result = run(SourceFile(path, "ipynb", "ok"), [Probe("p", "pass")])
+    assert (result.status, result.cells) == ("malformed", ())
+    assert result.probes["p"].stopped_by == ObservationKind.MALFORMED
+    assert kinds(result) == {ObservationKind.MALFORMED}

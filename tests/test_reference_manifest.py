@@ -98,3 +98,43 @@ def test_a_valid_custom_manifest_loads_with_defaults(tmp_path):
     assert assignment.total == 4
     assert assignment.part("1a").grading == "auto"
     assert assignment.part("1a").visibility == "visible"
+
+
+P5_PART = 'id = "5-q1"\nproblem = "numpy_backprop"\ntitle = "Q1"\npoints = 6\n'
+
+
+def test_both_editions_give_full_credit_to_unseeded_draws_by_default():
+    for name in ("fall2023", "spring2023"):
+        part = load_assignment(name).part("5-q1")
+        assert part.setting("unseeded_credit", 0.0) == 1.0
+
+
+def test_a_part_setting_is_read_with_its_default_when_absent(tmp_path):
+    path = write(tmp_path, "[[parts]]\n" + P5_PART + "settings = { unseeded_credit = 0.5 }\n")
+    assert load_manifest(path).part("5-q1").setting("unseeded_credit", 1.0) == 0.5
+    plain = load_manifest(write(tmp_path, "[[parts]]\n" + P5_PART, name="plain"))
+    assert plain.part("5-q1").setting("unseeded_credit", 1.0) == 1.0
+    with pytest.raises(KeyError, match="unknown part setting"):
+        plain.part("5-q1").setting("colour", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ("settings = { unseeded_credit = 1.5 }", "number in \\[0, 1\\]"),
+        ('settings = { unseeded_credit = "half" }', "number in \\[0, 1\\]"),
+        ("settings = { unseeded_credit = true }", "number in \\[0, 1\\]"),
+        ("settings = { colour = 1 }", "unknown setting 'colour'"),
+        ("settings = 3", "use a table"),
+    ],
+)
+def test_bad_part_settings_are_refused_by_name(tmp_path, settings, message):
+    path = write(tmp_path, "[[parts]]\n" + P5_PART + settings + "\n")
+    with pytest.raises(ManifestError, match=message):
+        load_manifest(path)
+
+
+def test_a_setting_belongs_to_its_problem(tmp_path):
+    path = write(tmp_path, "[[parts]]\n" + GOOD_PART + "settings = { unseeded_credit = 1.0 }\n")
+    with pytest.raises(ManifestError, match="only parts of problem 'numpy_backprop'"):
+        load_manifest(path)

@@ -7,7 +7,14 @@ import re
 
 import pytest
 
-from dlgrade.records import CheckResult, GradeRecord, Observation
+from dlgrade.records import (
+    ENGINE_KINDS,
+    CheckResult,
+    FailedCell,
+    GradeRecord,
+    Observation,
+    ObservationKind,
+)
 from reports import summaries
 from reports.plots import PNG_PREFIX
 from reports.render import format_points, format_seconds, render_index, render_student
@@ -76,11 +83,12 @@ def test_sections_group_parts_by_problem_in_numeric_order():
 
 
 def test_student_report_shows_totals_evidence_and_escapes_student_text():
-    obs = [Observation("hw1p4.ipynb", "killed-memory", "kernel used more than 4 GiB")]
+    obs = [Observation("hw1p4.ipynb", "memory-limit", "cell 3 ran out of memory (cap 4096 MB)")]
     html = render_student(_record("ann", 0.5, observations=obs, quick=True))
     assert re.search(r'id="total">6 / 12<', html)
     assert "Quick mode" in html
-    assert "killed-memory" in html and "kernel used more than 4 GiB" in html
+    assert '<span class="badge serious">memory-limit</span>' in html
+    assert "cell 3 ran out of memory (cap 4096 MB)" in html
     assert html.count(PNG_PREFIX) == 1  # the loss plot
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
     assert 'expected: <span class="exp">&lt;= 0.45</span>' in html
@@ -139,3 +147,89 @@ def test_points_format(value, text):
 def test_seconds_format():
     assert format_seconds(12.34) == "12.3 s"
     assert format_seconds(125) == "2 min 05 s"
+
+
+@pytest.mark.parametrize("kind", sorted(ENGINE_KINDS))
+def test_every_kind_the_engine_emits_is_rendered_and_flagged_by_its_weight(kind):
+    message = f"what the engine says about {kind}\nmore detail"
+    record = _record("ann", observations=[Observation("hw1p5.ipynb", kind, message)])
+    badge = "serious" if kind.serious else "note"
+    page = render_student(record)
+    assert f'<span class="badge {badge}">{kind}</span>' in page
+    assert f"<b>hw1p5.ipynb</b>: what the engine says about {kind}" in page
+    flags = summaries.flags([record])
+    index = render_index([record])
+    reason = f"{kind} in hw1p5.ipynb: what the engine says about {kind}"
+    if kind.serious:
+        assert flags == [summaries.Flag("ann", (reason,))]
+        assert f"<li>{reason}</li>" in index
+    else:
+        assert flags == [] and "Nothing flagged." in index
+
+
+def test_the_engine_words_that_must_be_flagged_are_serious():
+    # The class page once looked for words the engine never wrote; these must reach it.
+    for kind in ("kernel-died", "kernel-killed", "memory-limit", "timeout", "interfered"):
+        assert ObservationKind(kind).serious
+
+
+def _with_harness_error(student: str) -> GradeRecord:
+    record = _record(student)
+    broken = CheckResult(
+        "5-q3",
+        "train_one_sample",
+        0.0,
+        14.0,
+        "error",
+        "harness error (KeyError: 'w0'); this is a bug in dlgrade, not the student's mistake: "
+        "please report it (traceback in the grading log)",
+    )
+    return GradeRecord(student, "fall2023", [*record.results, broken], duration_s=3.0)
+
+
+def test_harness_errors_are_counted_apart_flagged_and_left_out_of_means():
+    ann = _with_harness_error("ann")  # 8 of 12 graded points, plus an errored 14-point part
+    ben = _record("ben", 0.0)
+    ben.results.append(CheckResult("5-q1", "init", 0.0, 6.0, "malformed", "malformed notebook"))
+    counts = summaries.class_counts([ann, ben])
+    assert (counts.error_parts, counts.error_records, counts.error_students) == (1, 0, 1)
+    assert counts.student_faults == {"failed": 1, "malformed": 1}
+    assert summaries.graded_percents([ann, ben]) == pytest.approx([200 / 3, 200 / 9])  # 8/12, 4/18
+    parts = summaries.part_stats([ann, ben]).set_index("part")
+    assert parts.loc["5-q3", "errors"] == 1 and parts.loc["5-q3", "graded"] == 0
+    assert parts.loc["5-q1", "graded"] == 1 and parts.loc["5-q1", "mean_percent"] == 0.0
+    assert summaries.flags([ann, ben]) == [
+        summaries.Flag(
+            "ann",
+            (
+                "harness error in 5-q3 (this is a bug in dlgrade, not the student's mistake: "
+                "please report it; after a fix: dlgrade grade DIR --out OUT --force --only ann)",
+            ),
+        )
+    ]
+    html = render_index([ann, ben])
+    assert re.search(r'id="error-count">1<', html)
+    assert "student failures: failed 1, malformed 1" in html
+    assert ">44.4 %<" in html  # the mean of 8/12 and 4/18, the errored part left out
+    frame = summaries.grades_frame([ann, ben])
+    assert frame.set_index("student").loc["ann", "errors"] == 1
+
+
+def test_student_page_lists_failed_cells_and_says_a_harness_error_is_not_theirs():
+    record = _with_harness_error("ann")
+    record.failed_cells.append(
+        FailedCell("hw1p5.ipynb", 12, "from tensorflow.python.ops.gen_array_ops import one_hot",
+                   "ModuleNotFoundError: No module named 'tensorflow.python'")
+    )  # fmt: skip
+    html = render_student(record)
+    table = html[html.index('<table id="failed-cells">') :]
+    row = re.search(r"<tr><td>hw1p5.ipynb</td>.*?</tr>", table).group(0)
+    assert re.findall(r"<td[^>]*>(.*?)</td>", row) == [
+        "hw1p5.ipynb",
+        "12",
+        "from tensorflow.python.ops.gen_array_ops import one_hot",
+        "ModuleNotFoundError: No module named &#39;tensorflow.python&#39;",
+    ]
+    banner = re.search(r'<div class="banner error" id="harness-errors">(.*?)</div>', html, re.S)
+    assert "The grader failed on 5-q3." in banner.group(1)
+    assert "dlgrade grade DIR --out OUT --force --only ann" in banner.group(1)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nbformat
 import pytest
+from nested_notebook import deeply_nested_notebook
 
 from reports.render import render_similarity
 from reports.similarity import (
@@ -219,3 +221,53 @@ def test_similarity_page_and_round_trip(tmp_path, starter):
     assert "hw1_prob5_starter.ipynb" in html
     again = SimilarityReport.from_dict(report.to_dict())
     assert again.pairs == report.pairs and again.partners() == {"ann": ["bob"], "bob": ["ann"]}
+
+
+def test_a_deeply_nested_notebook_marks_its_student_and_the_rest_are_compared(tmp_path, starter):
+    folders = _class(tmp_path, {"ann": SOLUTION_A, "bob": SOLUTION_A_RENAMED})
+    deep = tmp_path / "class" / "deb"
+    deeply_nested_notebook(deep / "hw1p5.ipynb", SOLUTION_INDEPENDENT)
+    report = find_similar({**folders, "deb": deep}, [starter], threshold=0.5)
+    assert [(p.a, p.b) for p in report.pairs] == [("ann", "bob")]
+    assert report.not_compared == (
+        (
+            "deb",
+            "left out: cannot read notebook hw1p5.ipynb: nested deeper than the JSON reader's limit",
+        ),
+    )
+    assert "deb" in report.no_code and "deb" not in report.compared
+    html = render_similarity(report)
+    assert "<b>deb</b>: left out: cannot read notebook hw1p5.ipynb" in html
+    again = SimilarityReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert again.not_compared == report.not_compared
+
+
+def test_code_under_a_dot_folder_is_found(tmp_path, starter):
+    # A class stored under ~/.local/... or /srv/.grading/...: only the path below the
+    # submission folder decides what is hidden.
+    hidden_root = tmp_path / ".grading" / "fall"
+    folders = _class(hidden_root, {"ann": SOLUTION_A, "bob": SOLUTION_A_RENAMED})
+    _notebook(folders["ann"] / ".ipynb_checkpoints" / "old-checkpoint.ipynb", ["w = 1"])
+    assert [p.name for p in code_files(folders["ann"])] == ["ann_hw1p5.ipynb"]
+    report = find_similar(folders, [starter], threshold=0.5)
+    assert report.no_code == () and report.compared == ("ann", "bob")
+    assert [(p.a, p.b) for p in report.pairs] == [("ann", "bob")]
+
+
+def test_a_student_whose_code_breaks_the_tokeniser_is_marked_not_fatal(
+    tmp_path, starter, monkeypatch
+):
+    import reports.similarity as similarity
+
+    folders = _class(tmp_path, {"ann": SOLUTION_A, "bob": SOLUTION_A_RENAMED, "cy": "x = 1\n" * 9})
+    real = similarity._fingerprint
+
+    def fingerprint(name, code, boilerplate):
+        if name == "cy":
+            raise IndexError("tokeniser tripped")  # stands in for a bug on odd input
+        return real(name, code, boilerplate)
+
+    monkeypatch.setattr(similarity, "_fingerprint", fingerprint)
+    report = find_similar(folders, [starter], threshold=0.5)
+    assert report.not_compared == (("cy", "not compared: IndexError: tokeniser tripped"),)
+    assert [(p.a, p.b) for p in report.pairs] == [("ann", "bob")]

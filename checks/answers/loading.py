@@ -20,6 +20,7 @@ import numpy as np
 from checks.answers.errors import AnswerError, AnswersError
 from checks.answers.language import Expression, parse_expression
 from checks.answers.questions import Field, SectionSpec, section_for_part
+from dlgrade.records import PartStatus
 
 FILE_NAME = "answers.toml"
 
@@ -203,7 +204,9 @@ class AnswersSource:
         spec = self._spec(part)
         problem = self.problem()
         if problem is not None:
-            raise AnswerError(problem)
+            # An unreadable file is `malformed`; a missing or mismatched one is `failed`.
+            unreadable = self.error is not None
+            raise AnswerError(problem, PartStatus.MALFORMED if unreadable else PartStatus.FAILED)
         assert self.answers is not None
         if spec.name not in self.answers.tables:
             raise AnswerError(f"answers.toml has no [{spec.name}] section")
@@ -213,7 +216,8 @@ class AnswersSource:
         """Like `section`, but None when the file or section is absent (answers held elsewhere)."""
         spec = self._spec(part)
         if self.error is not None:
-            raise AnswerError(f"answers.toml could not be parsed: {self.error.detail}")
+            problem = f"answers.toml could not be parsed: {self.error.detail}"
+            raise AnswerError(problem, PartStatus.MALFORMED)
         if self.answers is None or spec.name not in self.answers.tables:
             return None
         return self.section(part)

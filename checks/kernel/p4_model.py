@@ -1,79 +1,419 @@
 # ruff: noqa: F821 -- _dlgrade_inputs and _dlgrade_emit are injected by the engine
-"""Problem 4: the trained model's layers, weights and outputs; datasets; loss series."""
+"""Problem 4: what the grader needs to judge the student's network, read from their kernel.
+
+Emits, for each candidate model (a torch.nn.Module holding Linear layers,
+found in the globals or one level inside a dict/list/tuple global):
+  models: [{name, params, weight_ids, optimizers, ops, trace, error}, ...]
+  m{i}_w{j} / m{i}_b{j}: the Linear layers' weights and biases in CALL order,
+  m{i}_in / m{i}_out: the first Linear's input and the model's output on the
+  grader's test images, m{i}_own: accuracy on the student's own test set;
+plus the loss objects, the datasets (with samples d{i}_x / d{i}_y as the
+student's pipeline delivers them), numeric series that may be per-epoch losses,
+and integer globals that may be epoch counts.
+
+The probe leaves the student's state as it found it: training flags, hooks and
+random number generators are restored; no student loader is iterated.
+"""
 
 
 def _dlgrade_probe():
+    import contextlib
+
     import numpy as np
     import torch
 
+    inputs = _dlgrade_inputs
     namespace = {k: v for k, v in globals().items() if not k.startswith("_")}
-    models = {
+    with _saved_random_state(torch, np), contextlib.ExitStack() as stack:
+        models = _candidate_models(namespace, torch)
+        datasets = _datasets(namespace, torch, {int(n) for n in inputs["sizes"]})
+        _emit_datasets(datasets, torch, np)
+        _dlgrade_emit("losses", _losses(namespace, torch))
+        _dlgrade_emit("series", _series(namespace, np, torch))
+        _dlgrade_emit("epochs", _epoch_counts(namespace))
+        test_set = _test_set(datasets)
+        described = []
+        for index, (names, model, optimizers) in enumerate(models):
+            flags = [(m, m.training) for m in model.modules()]
+            stack.callback(_restore_flags, flags)
+            described.append(_model(index, names, model, optimizers, inputs, test_set, torch, np))
+            _restore_flags(flags)
+        _dlgrade_emit("models", described)
+
+
+class _saved_random_state:  # noqa: N801 -- used as a context manager, like contextlib's
+    """Restores the torch, numpy and random generators: drawing samples must not
+    change the student's next random numbers. (A class: the probe imports nothing
+    at top level, so it rebinds none of the student's names.)"""
+
+    def __init__(self, torch, np):
+        import random
+
+        self.modules = torch, np, random
+        self.states = (torch.get_rng_state(), np.random.get_state(), random.getstate())
+        self.cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        torch, np, random = self.modules
+        torch.set_rng_state(self.states[0])
+        np.random.set_state(self.states[1])
+        random.setstate(self.states[2])
+        if self.cuda is not None:
+            torch.cuda.set_rng_state_all(self.cuda)
+        return False
+
+
+def _restore_flags(flags):
+    for module, training in flags:
+        module.training = training
+
+
+def _candidate_models(namespace, torch):
+    """[(names, model, optimizer names)], models an optimizer holds first, then by size."""
+    found = {}
+    for name, value in namespace.items():
+        for path, item in _with_children(name, value):
+            if isinstance(item, torch.nn.Module) and any(
+                isinstance(m, torch.nn.Linear) for m in item.modules()
+            ):
+                found.setdefault(id(item), ([], item))[0].append(path)
+    optimizers = {
+        name: {id(p) for group in value.param_groups for p in group["params"]}
+        for name, value in namespace.items()
+        if isinstance(value, torch.optim.Optimizer)
+    }
+    ranked = []
+    for names, model in found.values():
+        params = {id(p) for p in model.parameters()}
+        holders = sorted(n for n, held in optimizers.items() if params and params <= held)
+        size = sum(p.numel() for p in model.parameters())
+        ranked.append((bool(holders), size, names, model, holders))
+    ranked.sort(key=lambda r: (r[0], r[1]), reverse=True)
+    return [(names, model, holders) for _, _, names, model, holders in ranked[:4]]
+
+
+def _with_children(name, value):
+    yield name, value
+    if isinstance(value, dict):
+        items = list(value.items())[:20]
+        yield from ((f"{name}[{k!r}]", v) for k, v in items if isinstance(k, str | int))
+    elif isinstance(value, list | tuple):
+        yield from ((f"{name}[{i}]", v) for i, v in enumerate(value[:20]))
+
+
+def _model(index, names, model, optimizers, inputs, test_set, torch, np):
+    info = {
+        "name": names[0],
+        "aliases": names[1:],
+        "params": int(sum(p.numel() for p in model.parameters())),
+        "weight_ids": [id(p) for p in model.parameters() if p.ndim == 2 and p.shape[1] == 784],
+        "optimizers": optimizers,
+        "class": type(model).__name__,
+        "error": None,
+    }
+    try:
+        device = next(model.parameters()).device
+    except StopIteration:
+        device = torch.device("cpu")
+    model.eval()
+    ops, trace = _trace(model, torch)
+    info["ops"], info["trace"] = ops, trace
+    images = torch.from_numpy(inputs["images"]).to(device)
+    try:
+        first_input, calls, output, layout = _forward(model, images, torch)
+    except Exception as err:  # noqa: BLE001 -- the student's forward may fail any way
+        info["error"] = f"calling the model failed: {type(err).__name__}: {str(err)[:300]}"
+        return info
+    info["layout"] = layout
+    if trace != "fx":
+        info["ops"] = [_describe(m, torch) for m in calls]
+    linears = [m for m in calls if isinstance(m, torch.nn.Linear)]
+    for j, layer in enumerate(linears[:8]):
+        _dlgrade_emit(f"m{index}_w{j}", layer.weight.detach().cpu().double().numpy())
+        if layer.bias is not None:
+            _dlgrade_emit(f"m{index}_b{j}", layer.bias.detach().cpu().double().numpy())
+    if first_input is not None:
+        _dlgrade_emit(f"m{index}_in", first_input)
+    _dlgrade_emit(f"m{index}_out", output)
+    if test_set is not None and index < 2:
+        info["own"] = _own_accuracy(model, test_set, layout, device, torch)
+    return info
+
+
+def _trace(model, torch):
+    """The operations of the forward pass in call order (torch.fx), or [] and why not."""
+    try:
+        import torch.fx
+
+        graph = torch.fx.symbolic_trace(model).graph
+    except Exception as err:  # noqa: BLE001 -- fx cannot trace every forward
+        return [], f"hooks ({type(err).__name__})"
+    ops = []
+    for node in graph.nodes:
+        if node.op == "call_module":
+            ops.append(_describe(model.get_submodule(node.target), torch))
+        elif node.op in ("call_function", "call_method"):
+            target = node.target if isinstance(node.target, str) else node.target.__name__
+            ops.append(str(target))
+    return ops, "fx"
+
+
+def _describe(module, torch):
+    if isinstance(module, torch.nn.Linear):
+        return f"Linear({module.in_features},{module.out_features})"
+    return type(module).__name__
+
+
+def _forward(model, images, torch):
+    """(first Linear's input, leaf calls in order, output, layout) on the grader's images."""
+    calls, first = [], []
+    leaves = [m for m in model.modules() if not list(m.children())]
+
+    def record(module, args):
+        calls.append(module)
+        if isinstance(module, torch.nn.Linear) and not first and args:
+            first.append(args[0].detach().cpu().double().numpy().reshape(len(args[0]), -1))
+
+    handles = [m.register_forward_pre_hook(record) for m in leaves]
+    try:
+        errors = []
+        for layout, batch in _layouts(images):
+            calls.clear()
+            first.clear()
+            try:
+                with torch.no_grad():
+                    out = model(batch)
+            except Exception as err:  # noqa: BLE001 -- try the next input layout
+                errors.append(err)
+                continue
+            if isinstance(out, tuple | list):
+                out = out[0]
+            output = out.detach().cpu().double().numpy()
+            return (first[0] if first else None), list(calls), output, layout
+        raise errors[0]
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _layouts(images):
+    n = len(images)
+    yield "image", images
+    yield "flat", images.reshape(n, -1)
+    yield "square", images.reshape(n, 28, 28)
+
+
+def _own_accuracy(model, test_set, layout, device, torch):
+    """Accuracy of `model` on the student's own test set, as its items come (no loop code)."""
+    name, dataset = test_set
+    loader = torch.utils.data.DataLoader(dataset, batch_size=500, shuffle=False, num_workers=0)
+    correct = total = 0
+    try:
+        with torch.no_grad():
+            for batch in loader:
+                x, y = batch[0], batch[1]
+                x = x.to(device=device, dtype=torch.float32)
+                if layout == "flat":
+                    x = x.reshape(len(x), -1)
+                elif layout == "square":
+                    x = x.reshape(len(x), 28, 28)
+                out = model(x)
+                out = out[0] if isinstance(out, tuple | list) else out
+                correct += int((out.argmax(dim=1).cpu() == torch.as_tensor(y)).sum())
+                total += len(y)
+    except Exception as err:  # noqa: BLE001 -- the student's data or model may fail
+        return {"dataset": name, "error": f"{type(err).__name__}: {str(err)[:300]}"}
+    return {"dataset": name, "correct": correct, "total": total}
+
+
+def _datasets(namespace, torch, sizes):
+    """[(names, dataset, facts)] for every dataset, loader or image tensor in the globals."""
+    import contextlib
+
+    found = {}
+    for name, value in namespace.items():
+        dataset, loader = value, None
+        if isinstance(value, torch.utils.data.DataLoader):
+            dataset, loader = value.dataset, value
+        if isinstance(dataset, torch.utils.data.Dataset):
+            entry = found.setdefault(id(dataset), ([], dataset, _facts(dataset, torch)))
+        elif _image_rows(value, torch) in sizes:
+            entry = found.setdefault(id(value), ([], value, {"type": "tensor", "train": None}))
+            entry[2]["length"] = len(value)
+        else:
+            continue
+        entry[0].append(name)
+        if loader is not None:
+            entry[2]["loaders"] = entry[2].get("loaders", []) + [name]
+            with contextlib.suppress(Exception):  # an iterable-style loader has no length
+                entry[2]["batches"] = len(loader)
+    return list(found.values())[:12]
+
+
+def _facts(dataset, torch):
+    import contextlib
+
+    base = dataset
+    while hasattr(base, "dataset") and isinstance(base.dataset, torch.utils.data.Dataset):
+        base = base.dataset  # Subset and friends
+    facts = {"type": type(dataset).__name__, "base": type(base).__name__}
+    train = getattr(base, "train", None)
+    facts["train"] = train if isinstance(train, bool) else None
+    with contextlib.suppress(Exception):  # an iterable dataset has no length
+        facts["length"] = len(dataset)
+    facts["transform"] = repr(getattr(base, "transform", None))[:500]
+    return facts
+
+
+def _image_rows(value, torch):
+    """Row count of a tensor/array of 28x28 images (n, 28, 28), (n, 1, 28, 28) or (n, 784)."""
+    shape = getattr(value, "shape", None)
+    if not isinstance(value, torch.Tensor) and type(value).__name__ != "ndarray":
+        return None
+    if shape is None or len(shape) < 2:
+        return None
+    size = 1
+    for s in shape[1:]:
+        size *= int(s)
+    return int(shape[0]) if size == 784 else None
+
+
+def _emit_datasets(datasets, torch, np):
+    described = []
+    for index, (names, dataset, facts) in enumerate(datasets):
+        facts = dict(facts, names=names)
+        xs, ys = [], []
+        try:
+            for i in range(min(8, len(dataset))):
+                item = dataset[i]
+                x, y = (item[0], item[1]) if isinstance(item, tuple | list) else (item, -1)
+                x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+                xs.append(x.detach().cpu().double().reshape(-1).numpy())
+                ys.append(int(y) if not isinstance(y, torch.Tensor) or y.numel() == 1 else -1)
+        except Exception as err:  # noqa: BLE001 -- a student dataset may fail any way
+            facts["error"] = f"{type(err).__name__}: {str(err)[:200]}"
+        facts["item_size"] = int(xs[0].size) if xs else None
+        if xs and all(x.size == 784 for x in xs):
+            _dlgrade_emit(f"d{index}_x", np.stack(xs))
+            _dlgrade_emit(f"d{index}_y", np.asarray(ys, dtype=np.int64))
+        described.append(facts)
+    _dlgrade_emit("datasets", described)
+
+
+def _test_set(datasets):
+    """The student's test dataset (torchvision train=False, else named test/val)."""
+
+    def rank(entry):
+        names, dataset, facts = entry
+        named = any(w in n.lower() for n in names for w in ("test", "val"))
+        return (facts.get("train") is False, named)
+
+    usable = [e for e in datasets if e[2].get("type") != "tensor" and rank(e) != (False, False)]
+    if not usable:
+        return None
+    names, dataset, _ = max(usable, key=rank)
+    return names[0], dataset
+
+
+def _losses(namespace, torch):
+    return [
+        {"name": name, "type": type(value).__name__}
+        for name, value in namespace.items()
+        if isinstance(value, torch.nn.modules.loss._Loss)
+    ]
+
+
+def _epoch_counts(namespace):
+    return {
         name: value
         for name, value in namespace.items()
-        if isinstance(value, torch.nn.Module)
-        and any(isinstance(m, torch.nn.Linear) for m in value.modules())
+        if "epoch" in name.lower() and type(value) is int and 1 <= value <= 10_000
     }
-    _dlgrade_emit("model_names", sorted(models))
-    _dlgrade_emit("datasets", _datasets(namespace))
-    _dlgrade_emit("series", _series(namespace, np))
-    if not models:
-        return
-    name = max(models, key=lambda n: sum(p.numel() for p in models[n].parameters()))
-    model = models[name]
-    _dlgrade_emit("model_name", name)
-    leaves = [m for m in model.modules() if not list(m.children())]
-    _dlgrade_emit("layers", [type(m).__name__ for m in leaves])
-    linears = [m for m in leaves if isinstance(m, torch.nn.Linear)]
-    for i, layer in enumerate(linears):
-        _dlgrade_emit(f"linear{i}_weight", layer.weight.detach().cpu().double().numpy())
-        if layer.bias is not None:
-            _dlgrade_emit(f"linear{i}_bias", layer.bias.detach().cpu().double().numpy())
-    _dlgrade_emit("outputs", _outputs(model, torch))
 
 
-def _outputs(model, torch):
-    images = torch.from_numpy(_dlgrade_inputs["images"])
-    device = next(model.parameters()).device
-    model.eval()
-    with torch.no_grad():
-        try:
-            out = model(images.to(device))
-        except RuntimeError:  # a model that wants flat rows
-            out = model(images.reshape(len(images), -1).to(device))
-    return out.detach().cpu().double().numpy()
-
-
-def _datasets(namespace):
-    found = []
+def _series(namespace, np, torch):
+    """1-D numeric sequences (lists, arrays, tensors, dict and DataFrame columns) by path."""
+    found = {}
     for name, value in namespace.items():
-        dataset = getattr(value, "dataset", value)  # DataLoaders carry their dataset
-        if type(dataset).__name__ in ("FashionMNIST", "MNIST"):
-            found.append(
-                {
-                    "name": name,
-                    "train": bool(getattr(dataset, "train", False)),
-                    "transform": repr(getattr(dataset, "transform", None))[:2000],
-                }
-            )
+        if isinstance(value, type | torch.nn.Module) or callable(value):
+            continue
+        _collect(name, value, found, np, torch, depth=0)
+        if len(found) >= 300:
+            break
     return found
 
 
-def _series(namespace, np):
-    """1-D numeric sequences whose names speak of losses or accuracies."""
-    series = {}
-    for name, value in namespace.items():
-        lowered = name.lower()
-        if not any(word in lowered for word in ("loss", "acc", "err")):
-            continue
-        if isinstance(value, str | bytes | dict) or callable(value):
-            continue
-        try:
-            array = np.asarray([float(v) for v in value], dtype=np.float64)
-        except (TypeError, ValueError, RuntimeError):
-            continue  # not a sequence of numbers
-        if 1 <= array.size <= 10_000:
-            series[name] = [float(v) for v in array]
-    return series
+def _collect(path, value, found, np, torch, depth):
+    numbers = _numbers(value, np, torch)
+    if numbers is not None:
+        if 2 <= len(numbers) <= 5000:
+            found[path] = numbers
+        return
+    if depth >= 2:
+        return
+    if type(value).__name__ == "DataFrame":
+        for column in list(value.columns)[:20]:
+            _collect(f"{path}[{column!r}]", list(value[column]), found, np, torch, depth + 1)
+    elif isinstance(value, dict):
+        items = list(value.items())[:50]
+        if items and all(isinstance(k, int) for k, _ in items):  # {epoch: loss}
+            numbers = _numbers([v for _, v in sorted(items)], np, torch)
+            if numbers is not None and len(numbers) >= 2:
+                found[path] = numbers
+                return
+        for key, item in items:
+            if isinstance(key, str | int):
+                _collect(f"{path}[{key!r}]", item, found, np, torch, depth + 1)
+    elif isinstance(value, list | tuple) and value:
+        rows = value[:5000]
+        if all(isinstance(v, dict) for v in rows):  # one dict per epoch
+            keys = [k for k in rows[0] if isinstance(k, str)][:20]
+            columns = {f"{path}[*][{k!r}]": [v.get(k) for v in rows] for k in keys}
+        elif len(rows) >= 2 and all(
+            isinstance(v, list | tuple) and len(v) == len(rows[0]) <= 10 for v in rows
+        ):
+            # one (train, test) tuple per epoch
+            columns = {f"{path}[*][{k}]": [v[k] for v in rows] for k in range(len(rows[0]))}
+        else:
+            columns = None
+        if columns is not None:
+            for name, column in columns.items():
+                numbers = _numbers(column, np, torch)
+                if numbers is not None and len(numbers) >= 2:
+                    found[name] = numbers
+        else:
+            for i, item in enumerate(value[:10]):
+                _collect(f"{path}[{i}]", item, found, np, torch, depth + 1)
+
+
+def _numbers(value, np, torch):
+    """The values of a 1-D numeric sequence as floats, else None."""
+    if isinstance(value, str | bytes | dict) or value is None:
+        return None
+    if isinstance(value, torch.Tensor):
+        if value.ndim != 1 or not value.is_floating_point():
+            return None  # integer tensors hold labels and predictions, not losses
+        value = value.detach().cpu().double().numpy()
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1 or value.dtype.kind != "f":
+            return None
+        return [float(v) for v in value[:5001]]
+    if not isinstance(value, list | tuple) or not value:
+        return None
+    out = []
+    for item in value[:5001]:
+        if isinstance(item, bool):
+            return None
+        if isinstance(item, int | float):
+            out.append(float(item))
+        elif isinstance(item, torch.Tensor | np.generic | np.ndarray) and np.size(item) == 1:
+            out.append(float(item.item() if hasattr(item, "item") else item))
+        else:
+            return None
+    return out
 
 
 _dlgrade_probe()

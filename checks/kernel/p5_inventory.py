@@ -11,15 +11,20 @@ def _dlgrade_probe():
             continue
         if isinstance(value, np.ndarray) and value.ndim >= 1 and value.size <= 100_000:
             arrays.append(f"{name} {value.shape}")
-        elif isinstance(value, dict | list | tuple) and any(
-            isinstance(v, np.ndarray)
-            for v in (value.values() if isinstance(value, dict) else value)
-        ):
-            containers.append(f"{name} ({type(value).__name__} of {len(value)})")
+        elif isinstance(value, dict | list | tuple) and len(value) <= 1000:
+            items = list(value.values() if isinstance(value, dict) else value)
+            if any(isinstance(v, np.ndarray) for v in items):
+                shapes = ", ".join(
+                    "x".join(map(str, v.shape)) if isinstance(v, np.ndarray) else type(v).__name__
+                    for v in items[:8]
+                )
+                containers.append(f"{name} ({type(value).__name__} of {len(value)}: {shapes})")
         elif isinstance(value, type) and value.__module__ == "__main__":
             classes.append(name)
         elif callable(value) and getattr(value, "__module__", "") == "__main__":
             functions.append(name)
+    interface = ("weights", "biases", "feed_forward_sample", "train_one_sample", "train_one_epoch")
+    _dlgrade_emit("defined", {n: type(globals()[n]).__name__ for n in interface if n in globals()})
     _dlgrade_emit(
         "inventory",
         {

@@ -1,31 +1,47 @@
-# ruff: noqa: F821 -- _dlgrade_inputs, _dlgrade_emit and the p5_state prelude are injected
-"""Problem 5, Q2: feed_forward_sample on fixed weights and samples."""
+# ruff: noqa: F821 -- _dlgrade_inputs, _dlgrade_emit and the p5_tools/p5_state preludes are injected
+"""Problem 5, Q2: feed_forward_sample on fixed samples, feed_forward_dataset on a fixed set."""
 
 
 def _dlgrade_probe():
-    import numpy as np
+    import contextlib
+    import io
 
-    losses, guesses, errors = [], [], []
-    for sample, label in zip(_dlgrade_inputs["samples"], _dlgrade_inputs["labels"], strict=True):
-        _dlgrade_set_state()
-        try:
-            try:
-                loss, guess = feed_forward_sample(sample, int(label))
-            except (ValueError, IndexError):  # a function that wants a flat sample
-                _dlgrade_set_state()
-                loss, guess = feed_forward_sample(sample.reshape(-1), int(label))
-            losses.append(float(loss))
-            guesses.append(np.asarray(guess, dtype=np.float64).reshape(-1))
-        except Exception as err:  # the student's error is the finding; report it
-            errors.append(f"{type(err).__name__}: {err}"[:500])
-            losses.append(float("nan"))
-            guesses.append(np.full(10, np.nan))
-    _dlgrade_emit("errors", errors)
-    _dlgrade_emit("losses", np.array(losses))
-    if all(g.shape == (10,) for g in guesses):
-        _dlgrade_emit("guesses", np.stack(guesses))
-    else:
-        _dlgrade_emit("guess_shapes", [list(g.shape) for g in guesses])
+    tools, namespace, found = _dlgrade_p5_begin(["feed_forward_sample"])
+    if found is None:
+        return
+    forward = namespace["feed_forward_sample"]
+    samples, labels = _dlgrade_inputs["samples"], _dlgrade_inputs["labels"]
+    with _dlgrade_p5_state(tools, namespace, found) as set_state:
+        for k, (sample, label) in enumerate(zip(samples, labels, strict=True)):
+            for shaped in (sample, sample.reshape(-1)):  # a function may want a flat sample
+                set_state()
+                result, error = _dlgrade_p5_call(forward, shaped, int(label))
+                if not isinstance(error, ValueError | IndexError):
+                    break
+            if error is not None:
+                _dlgrade_emit(f"error{k}", _dlgrade_p5_error(error))
+                continue
+            if not isinstance(result, tuple | list) or len(result) != 2:
+                _dlgrade_emit(f"returned{k}", repr(result)[:200])
+                continue
+            _dlgrade_emit(f"loss{k}", _dlgrade_p5_plain(result[0]))
+            _dlgrade_emit(f"guess{k}", _dlgrade_p5_plain(result[1]))
+        dataset = namespace.get("feed_forward_dataset")
+        if not callable(dataset):
+            return
+        # The same network twice: for raw pixels (first layer / 255) and for pixels / 255.
+        x, y = _dlgrade_inputs["dataset_x"], _dlgrade_inputs["dataset_y"]
+        for tag in ("raw", "scaled"):
+            for shaped in (x, x.reshape(len(x), -1)):
+                set_state(f"d{tag[0]}_")
+                printed = io.StringIO()
+                with contextlib.redirect_stdout(printed):
+                    result, error = _dlgrade_p5_call(dataset, shaped, y)
+                if not isinstance(error, ValueError | IndexError):
+                    break
+            _dlgrade_emit(f"{tag}_printed", printed.getvalue()[-4000:])
+            _dlgrade_emit(f"{tag}_returned", None if result is None else repr(result)[:1000])
+            _dlgrade_emit(f"{tag}_error", None if error is None else _dlgrade_p5_error(error))
 
 
 _dlgrade_probe()

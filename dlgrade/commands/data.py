@@ -16,6 +16,7 @@ from dlgrade.data import (
     provision,
     status,
 )
+from dlgrade.invocation import program_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -93,7 +94,7 @@ def _describe_fetch(result: FetchResult) -> str:
 
 
 def _run_status(args: argparse.Namespace) -> int:
-    reports = status(args.names or DATASET_NAMES, args.data_dir)
+    reports = status(args.names or DATASET_NAMES, args.data_dir, program_name())
     print("\n\n".join(format_status(report) for report in reports))
     return 0 if all(r.ok for r in reports) else 1
 

@@ -7,6 +7,7 @@ import functools
 import sys
 from pathlib import Path
 
+from dlgrade.engine.budgets import budgets
 from dlgrade.grading.batch import (
     LAUNCHERS,
     BatchError,
@@ -23,6 +24,7 @@ from dlgrade.grading.runner import (
     available_cores,
     default_checks_dir,
 )
+from dlgrade.intake import LAYOUT_CHOICES, IntakeError
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError
 
 STARTER = Path("reference/starter/hw1_prob5_starter.ipynb")  # relative to the repository
@@ -31,11 +33,25 @@ STARTER = Path("reference/starter/hw1_prob5_starter.ipynb")  # relative to the r
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "grade",
-        help="grade every submission folder in DIR (parallel, resumable)",
+        help="grade every submission in DIR or an LMS export (parallel, resumable)",
         description="Grade every immediate sub-folder of DIR (names starting with _ or . are "
-        "ignored). A student whose OUT/<student>/grade.json exists is skipped unless --force.",
+        "ignored), or a Gradescope export, Canvas download or GitHub Classroom folder (folder or "
+        "zip; the layout is detected). A student whose OUT/<student>/grade.json exists is "
+        "skipped unless --force.",
     )
-    parser.add_argument("root", type=Path, metavar="DIR", help="folder of submission folders")
+    parser.add_argument(
+        "root",
+        type=Path,
+        metavar="DIR",
+        help="folder of submission folders, or an LMS export (folder or zip)",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUT_CHOICES,
+        default="auto",
+        help="how DIR is laid out (default: detected): folders, gradescope (Export "
+        "Submissions), canvas (Download Submissions), classroom (GitHub Classroom clones)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
         "--jobs",
@@ -49,9 +65,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--timeout",
         type=float,
-        default=3600.0,
+        default=None,
         metavar="S",
-        help="wall-clock limit per student in seconds; 0 for none (default: %(default)g)",
+        help="wall-clock limit per student in seconds; 0 for none (default: room for three "
+        "notebooks at the per-notebook limit, which scales with this machine's speed)",
     )
     parser.add_argument("--junit", action="store_true", help="also write OUT/<student>/junit.xml")
     parser.add_argument(
@@ -129,6 +146,12 @@ def add_grading_options(parser: argparse.ArgumentParser) -> None:
         "--quick", action="store_true", help="train on small data slices (fast, indicative)"
     )
     parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="problem 5: train the student's network again from the grader's start even when "
+        "the notebook's own training ran to the end (default: judge the notebook's training)",
+    )
+    parser.add_argument(
         "--problems",
         type=problem_list,
         default=(),
@@ -151,8 +174,9 @@ def run(args: argparse.Namespace) -> int:
             checks_dir=checks,
             assignment=args.assignment,
             quick=args.quick,
+            retrain=args.retrain,
             problems=args.problems,
-            timeout_s=args.timeout or None,
+            timeout_s=student_timeout(args.timeout, args.quick),
             junit=args.junit,
         )
         runner = _cluster_runner(args)
@@ -165,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
             only=args.only,
             similarity=_similarity_options(args, checks),
             progress=not args.no_progress,
+            layout=args.layout,
             launcher=args.launcher,
             runner=runner,
         )
@@ -172,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
         BatchError,
         CheckSuiteNotFound,
         ClusterConfigError,
+        IntakeError,
         OutputError,
         SimilarityError,
     ) as err:
@@ -193,6 +219,14 @@ def _cluster_runner(args: argparse.Namespace) -> Runner | None:
     return functools.partial(
         run_on_cluster, backend=backend, shared_fs=args.shared_fs, progress=not args.no_progress
     )
+
+
+def student_timeout(option: float | None, quick: bool) -> float | None:
+    """The per-student limit: the option (0 = none), else enough for three notebooks
+    each at the notebook limit of dlgrade.engine.budgets, plus the grader's own work."""
+    if option is not None:
+        return option or None
+    return 3 * budgets(quick).notebook_s + 600
 
 
 def _similarity_options(args: argparse.Namespace, checks: Path) -> SimilarityOptions:

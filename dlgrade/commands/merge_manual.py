@@ -13,6 +13,7 @@ from dlgrade.grading.outputs import (
     rebuild_reports,
     write_student_outputs,
 )
+from dlgrade.records import PartStatus
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     except (ManualScoreError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    pending = sum(r.status == "manual" for record in records for r in record.results)
+    pending = sum(r.status == PartStatus.MANUAL for record in records for r in record.results)
     print(
         f"merged {len(scores)} score(s) for {len(changed)} student(s); {pending} part(s) still pending"
     )

@@ -34,10 +34,12 @@ class DatasetStatus:
         return self.found and self.error is None and all(c.ok for c in self.checks)
 
 
-def dataset_status(name: DatasetName, data_dir: Path | None = None) -> DatasetStatus:
-    """Load dataset `name` from the cache and verify it."""
+def dataset_status(
+    name: DatasetName, data_dir: Path | None = None, program: str = "dlgrade"
+) -> DatasetStatus:
+    """Load dataset `name` from the cache and verify it; `program` starts the fix command."""
     path = cache_path(name, data_dir)
-    fix = fix_command(name, data_dir)
+    fix = fix_command(name, data_dir, program)
     if not path.is_file():
         return DatasetStatus(name, path, found=False, error="not cached", fix=fix)
     try:
@@ -58,7 +60,9 @@ def dataset_status(name: DatasetName, data_dir: Path | None = None) -> DatasetSt
 
 
 def status(
-    names: Sequence[DatasetName] = DATASET_NAMES, data_dir: Path | None = None
+    names: Sequence[DatasetName] = DATASET_NAMES,
+    data_dir: Path | None = None,
+    program: str = "dlgrade",
 ) -> list[DatasetStatus]:
     """`dataset_status` for each of `names`."""
-    return [dataset_status(name, data_dir) for name in names]
+    return [dataset_status(name, data_dir, program) for name in names]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
-import sys
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -57,11 +55,12 @@ def cache_path(name: DatasetName, data_dir: Path | None = None) -> Path:
     return _resolve_dir(data_dir) / f"{check_name(name)}.npz"
 
 
-def fix_command(name: DatasetName, data_dir: Path | None = None) -> str:
-    """The shell command that (re)fetches `name` into the cache directory."""
-    # `dlgrade` is only on PATH inside an activated venv; otherwise name this
-    # interpreter so the command works as printed.
-    program = "dlgrade" if shutil.which("dlgrade") else f"{shlex.quote(sys.executable)} -m dlgrade"
+def fix_command(name: DatasetName, data_dir: Path | None = None, program: str = "dlgrade") -> str:
+    """The shell command that (re)fetches `name` into the cache directory.
+
+    `program` is how the user starts dlgrade (the command line passes what
+    they typed, see `dlgrade.invocation`).
+    """
     directory = shlex.quote(str(_resolve_dir(data_dir)))
     return f"{program} data fetch {name} --data-dir {directory}"
 

@@ -19,11 +19,13 @@ from dlgrade.engine.errors import (
 from dlgrade.engine.records import (
     CellResult,
     FigureRecord,
+    Kept,
     NotebookRun,
     Probe,
     ProbeResult,
     SourceFile,
     Submission,
+    Watch,
 )
 from dlgrade.engine.runner import run_notebook
 from dlgrade.engine.values import expect_array, expect_number
@@ -33,6 +35,7 @@ __all__ = [
     "EngineError",
     "FigureRecord",
     "InterfaceError",
+    "Kept",
     "KernelStartError",
     "NotebookRun",
     "Probe",
@@ -42,6 +45,7 @@ __all__ = [
     "SourceFile",
     "Submission",
     "ValueMismatch",
+    "Watch",
     "discover",
     "expect_array",
     "expect_number",

@@ -19,6 +19,8 @@ class SandboxConfig:
 
     cell_timeout_s: float = 600
     notebook_timeout_s: float = 1800
+    # Each grader probe or watch call (they read values; some re-run student code).
+    probe_timeout_s: float = 900
     memory_mb: int = 6144
     max_processes: int = 256
     max_output_bytes: int = 1_000_000
@@ -37,9 +39,16 @@ class SandboxConfig:
     # Caps on what the grader reads back from the sandbox.
     max_probe_bytes: int = 256 << 20
     max_figure_log_bytes: int = 16 << 20
+    max_history_bytes: int = 256 << 20
 
     def __post_init__(self) -> None:
-        for name in ("cell_timeout_s", "notebook_timeout_s", "memory_mb", "max_processes"):
+        for name in (
+            "cell_timeout_s",
+            "notebook_timeout_s",
+            "probe_timeout_s",
+            "memory_mb",
+            "max_processes",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(
                     f"SandboxConfig.{name} must be positive, got {getattr(self, name)}"

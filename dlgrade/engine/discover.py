@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
-from dlgrade.engine.notebooks import MalformedSource, code_text, load_notebook
+from dlgrade.engine.notebooks import MalformedSource, code_text, load_notebook, read_text
 from dlgrade.engine.records import SourceFile, Submission
 from dlgrade.engine.tagging import content_tags, problems_for
 
@@ -69,9 +69,29 @@ def _describe(path: Path) -> SourceFile:
     try:
         notebook = load_notebook(path)
     except MalformedSource as err:
-        return SourceFile(path=path, kind=kind, status="malformed", error=str(err))
+        tags = _raw_tags(path)
+        return SourceFile(
+            path=path,
+            kind=kind,
+            status="malformed",
+            problem_ids=problems_for(tags),
+            error=str(err),
+            tags=tags,
+        )
     tags = content_tags(code_text(notebook))
     return SourceFile(path=path, kind=kind, status="ok", problem_ids=problems_for(tags), tags=tags)
+
+
+def _raw_tags(path: Path) -> tuple[str, ...]:
+    """Tags of an unreadable notebook's raw text, so its problems learn why they have no run.
+
+    Code survives inside the JSON strings ("def train_one_sample(" is still
+    there); a file that is not even text has no tags.
+    """
+    try:
+        return content_tags(read_text(path))
+    except MalformedSource:
+        return ()
 
 
 def _read_overrides(folder: Path, issues: list[str]) -> dict[str, tuple[str, ...]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.session import Session
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from traitlets import Integer, List, Unicode
@@ -21,11 +22,37 @@ from traitlets import Integer, List, Unicode
 MAX_TRACEBACK_CHARS = 20_000
 
 
+class KernelInterference(Exception):
+    """A message from the kernel broke the Jupyter protocol: the notebook tampered with it."""
+
+
+class GuardedSession(Session):
+    """A Session that names a message it cannot decode instead of raising a bare KeyError.
+
+    Only the kernel writes to these sockets, and it runs the student's code:
+    a forged message (no `msg_id`, a bad signature, a short frame list) or a
+    kernel whose message code was replaced is the notebook's doing.
+    """
+
+    def deserialize(self, msg_list: Any, content: bool = True, copy: bool = True) -> dict:
+        try:
+            return super().deserialize(msg_list, content=content, copy=copy)
+        except (KeyError, TypeError, ValueError) as err:
+            raise KernelInterference(
+                f"a kernel message broke the protocol ({type(err).__name__}: {err})"
+            ) from err
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """Launches `launch_argv` (bwrap + launcher) over ZMQ ipc sockets in the run's conn dir."""
 
     launch_argv = List(Unicode())
     sandbox_uid = Integer(-1)
+
+    def _session_default(self) -> Session:
+        # Overrides jupyter_client's default; the client gets a clone of this session
+        # (same class), so every channel it reads is guarded.
+        return GuardedSession(parent=self)
 
     @property
     def kernel_spec(self) -> KernelSpec:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -15,7 +16,9 @@ from nbformat import NotebookNode
 
 # Students hand in notebooks, not data sets: anything bigger is refused unread.
 MAX_SOURCE_BYTES = 50 << 20
-_CELL_MARKER = re.compile(r"^# ?%%.*$", re.MULTILINE)
+# Cell boundaries in scripts: `# %%` (Jupytext, VS Code, Spyder) and the
+# `# In[12]:` lines `jupyter nbconvert --to script` writes.
+_CELL_MARKER = re.compile(r"^(?:# ?%%.*|#\s*In\s*\[[\s\d]*\]\s*:?\s*)$", re.MULTILINE)
 
 
 class MalformedSource(ValueError):
@@ -46,13 +49,26 @@ def load_notebook(path: Path) -> NotebookNode:
 
 
 def notebook_from_python(text: str) -> NotebookNode:
-    """A notebook of the `# %%` cells of a script (one cell when there are none)."""
+    """A notebook of the marked cells of a script (one cell when there are none)."""
     parts = _CELL_MARKER.split(text)
     cells = [nbformat.v4.new_code_cell(part.strip("\n")) for part in parts if part.strip()]
     return nbformat.v4.new_notebook(cells=cells)
 
 
 def notebook_from_json(text: str, name: str) -> NotebookNode:
+    try:
+        return _notebook_from_json(text, name)
+    except RecursionError:
+        # Python's reader recurses once per nesting level (json, then nbformat);
+        # a file nested past the interpreter's limit is unreadable, not a grader bug.
+        raise MalformedSource(
+            f"{name} is nested too deeply to read: its JSON goes deeper than the reader's "
+            f"limit (Python's recursion limit, {sys.getrecursionlimit()} levels); clear its "
+            "outputs and re-save it from Jupyter"
+        ) from None
+
+
+def _notebook_from_json(text: str, name: str) -> NotebookNode:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:

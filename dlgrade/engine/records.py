@@ -10,11 +10,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from dlgrade.records import Observation
+from dlgrade.records import Observation, ObservationKind
 
 SourceKind = Literal["ipynb", "py"]
 SourceStatus = Literal["ok", "malformed"]
-RunStatus = Literal["ok", "errors", "timeout", "died", "malformed", "not-run"]
+RunStatus = Literal["ok", "errors", "timeout", "died", "interfered", "malformed", "not-run"]
 CellStatus = Literal["ok", "error", "timeout", "skipped"]
 
 # A value that crossed the sandbox boundary: a numeric array or plain JSON data.
@@ -64,6 +64,40 @@ class Probe:
     code: str
     inputs: Mapping[str, np.ndarray] = field(default_factory=lambda: MappingProxyType({}))
     after: tuple[str, ...] = ()
+    # The homework problem (p3, p4, p5) whose state the probe reads. In a notebook
+    # holding several problems it runs right after that problem's last cell, so a
+    # later problem's timeout cannot take its results with it (see dlgrade.engine.sections).
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Code run silently in the kernel after every code cell: the run's value history.
+
+    `code` runs in the student's namespace like a probe, with
+    `_dlgrade_keep(key, value)` (the same value rules as `_dlgrade_emit`) and
+    `_dlgrade_memory`, a dict private to this watch that lasts the whole run (for
+    fingerprints of what was already kept). `_dlgrade_keep` stays callable after
+    the watch returns, so a watch may wrap a student function (say, to keep the
+    weights after each epoch). Whatever is kept, by the watch or by such a hook,
+    is attributed to the cell that just ran; keeps made while a probe runs are
+    ignored. Once `budget_bytes` have been kept the watch keeps nothing more
+    and the run notes it.
+    """
+
+    name: str
+    code: str
+    budget_bytes: int = 16 << 20
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One value a watch kept: after which cell, under which key, in what order."""
+
+    cell_index: int
+    key: str
+    value: Any
+    seq: int
 
 
 @dataclass(frozen=True)
@@ -73,6 +107,9 @@ class ProbeResult:
     name: str
     values: dict[str, Any]
     error: str | None = None
+    # Set when the probe has nothing because the kernel stopped before or while it ran:
+    # KERNEL_DIED, TIMEOUT (time limit), INTERFERED or MALFORMED (never started).
+    stopped_by: ObservationKind | None = None
 
 
 @dataclass(frozen=True)
@@ -86,16 +123,27 @@ class CellResult:
     output_bytes: int = 0
     # Stored text output (streams, text/plain, tracebacks), capped; for people, not grading.
     text: str = ""
+    first_line: str = ""  # the cell's first non-blank source line, to name it to people
+    duration_s: float = 0.0
 
 
 @dataclass(frozen=True)
 class FigureRecord:
-    """A matplotlib figure the notebook rendered (shown or saved)."""
+    """A matplotlib figure the notebook rendered (shown or saved).
+
+    `axes` are dicts in the format `dlgrade.engine.figures` validates (texts,
+    position, lines, bars, scatter points, images with small pixel data).
+    `figure_id` tells renders of one matplotlib figure apart from another's
+    (a figure saved and then shown is rendered twice); `png` is a small,
+    validated PNG of the figure for people (only the first few figures have one).
+    """
 
     index: int
     cell_index: int | None
     axes: tuple[dict, ...]
     suptitle: str = ""
+    figure_id: int | None = None
+    png: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -110,6 +158,12 @@ class NotebookRun:
     figures: tuple[FigureRecord, ...]
     isolation: str
     duration_s: float
+    # Watch name -> what it kept, in order (see Watch); empty when no watch ran.
+    history: Mapping[str, tuple[Kept, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def kept(self, watch: str) -> tuple[Kept, ...]:
+        """What watch `watch` kept over the run, in order (empty if it kept nothing)."""
+        return tuple(self.history.get(watch, ()))
 
     def probe(self, name: str) -> ProbeResult:
         """The result of probe `name`; KeyError names the probes that exist."""

@@ -20,10 +20,25 @@ from dlgrade.engine import probes as probe_code
 from dlgrade.engine.config import SandboxConfig
 from dlgrade.engine.errors import KernelStartError
 from dlgrade.engine.figures import FigureLogReader
-from dlgrade.engine.kernel import CappedClient, SandboxKernelManager, recover, run_silent, wait_dead
+from dlgrade.engine.history import (
+    HistoryReport,
+    after_cell_call,
+    check_watches,
+    read_history,
+    register_call,
+)
+from dlgrade.engine.kernel import (
+    CappedClient,
+    KernelInterference,
+    SandboxKernelManager,
+    recover,
+    run_silent,
+    wait_dead,
+)
 from dlgrade.engine.notebooks import MalformedSource, load_notebook
-from dlgrade.engine.records import CellResult, NotebookRun, Probe, ProbeResult, SourceFile
+from dlgrade.engine.records import CellResult, NotebookRun, Probe, ProbeResult, SourceFile, Watch
 from dlgrade.engine.sandbox import Launch, build_launch
+from dlgrade.engine.sections import cell_sections, early_probe_cells
 from dlgrade.engine.values import read_probe_result
 from dlgrade.engine.workspace import (
     DataUnavailable,
@@ -33,17 +48,17 @@ from dlgrade.engine.workspace import (
     give_to,
     link_data,
 )
-from dlgrade.records import Observation
+from dlgrade.records import KERNEL_INTERFERENCE as INTERFERED
+from dlgrade.records import KERNEL_REPORTS, Observation, ObservationKind
 
-KERNEL_REPORTS = {
-    "network-blocked", "cuda-on-cpu", "tensorflow-standin", "dataset-offline",
-    "figure-recorder-error", "shim-error", "cuda-used",
-}  # fmt: skip
 MAX_REPORT_BYTES = 1 << 20
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours tracebacks
 _ERROR_NOTES = {
-    "MemoryError": ("memory-limit", "ran out of memory (cap {memory_mb} MB)"),
-    "BlockingIOError": ("process-limit", "could not start more processes (cap {max_processes})"),
+    "MemoryError": (ObservationKind.MEMORY_LIMIT, "ran out of memory (cap {memory_mb} MB)"),
+    "BlockingIOError": (
+        ObservationKind.PROCESS_LIMIT,
+        "could not start more processes (cap {max_processes})",
+    ),
 }
 
 
@@ -52,15 +67,18 @@ def run_notebook(
     probes: Sequence[Probe],
     config: SandboxConfig,
     workdir_from: Path | None = None,
+    watches: Sequence[Watch] = (),
 ) -> NotebookRun:
-    """Run `source` isolated, with limits and offline data; collect probes and figures.
+    """Run `source` isolated, with limits and offline data; collect probes, figures, history.
 
     `workdir_from` is the folder copied as the working copy (default: the
-    notebook's folder). Student failures are recorded in the result; only
-    grader-side problems (bad probes, a kernel that cannot start) raise.
+    notebook's folder). `watches` run after every code cell (see Watch).
+    Student failures are recorded in the result; only grader-side problems
+    (bad probes or watches, a kernel that cannot start) raise.
     """
     started = time.monotonic()
     probe_code.check_probes(probes)
+    check_watches(watches)
     try:
         notebook = load_notebook(source.path) if source.status == "ok" else None
     except MalformedSource as err:
@@ -72,10 +90,10 @@ def run_notebook(
         )
     if notebook is None:
         reason = source.error or "malformed"
-        return _unrun(source, "malformed", probes, f"not run: {reason}", started)
+        return _unrun(source, probes, f"not run: {reason}", started)
     dirs = RunDirs.create()
     try:
-        session = _Session(source, notebook, probes, config, dirs)
+        session = _Session(source, notebook, probes, config, dirs, tuple(watches))
         session.prepare(Path(workdir_from) if workdir_from else source.path.parent)
         run_sync(session.execute)()
         return session.result(time.monotonic() - started)
@@ -83,15 +101,14 @@ def run_notebook(
         dirs.remove()
 
 
-def _unrun(
-    source: SourceFile, status: str, probes: Sequence[Probe], why: str, started: float
-) -> NotebookRun:
+def _unrun(source: SourceFile, probes: Sequence[Probe], why: str, started: float) -> NotebookRun:
+    malformed = ObservationKind.MALFORMED
     return NotebookRun(
         source=source,
-        status=status,  # type: ignore[arg-type]
+        status="malformed",
         cells=(),
-        probes={p.name: ProbeResult(p.name, {}, why) for p in probes},
-        observations=(Observation(source.path.name, status, why),),
+        probes={p.name: ProbeResult(p.name, {}, why, stopped_by=malformed) for p in probes},
+        observations=(Observation(source.path.name, malformed, why),),
         figures=(),
         isolation="",
         duration_s=time.monotonic() - started,
@@ -107,15 +124,24 @@ class _Session:
     probes: Sequence[Probe]
     config: SandboxConfig
     dirs: RunDirs
+    watches: tuple[Watch, ...] = ()
     launch: Launch | None = None
     cells: list[CellResult] = field(default_factory=list)
     results: dict[str, ProbeResult] = field(default_factory=dict)
-    notes: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[ObservationKind, str]] = field(default_factory=list)
     inputs: dict[str, Path | None] = field(default_factory=dict)
-    stopped: str | None = None  # "died" | "timeout": the kernel is gone
+    # Why cells stopped running: KERNEL_DIED, KERNEL_KILLED or INTERFERED (the kernel
+    # is gone), or TIMEOUT (the notebook's time is up but the kernel still answers,
+    # so the probes still read the state the finished cells left).
+    stopped: ObservationKind | None = None
     timed_out: bool = False
     figures: FigureLogReader | None = None
     truncated: bool = False
+    early: dict[str, int] = field(default_factory=dict)  # probe name -> run after this cell
+
+    @property
+    def kernel_alive(self) -> bool:
+        return self.stopped in (None, ObservationKind.TIMEOUT)
 
     def prepare(self, folder: Path) -> None:
         copy_submission(folder, self.dirs.work)
@@ -128,7 +154,9 @@ class _Session:
             data = data_root(self.config)
             link_data(self.dirs.work, data)
         except DataUnavailable as err:
-            self.notes.append(("data-unavailable", f"datasets not provisioned: {err}"))
+            self.notes.append(
+                (ObservationKind.DATA_UNAVAILABLE, f"datasets not provisioned: {err}")
+            )
         for index, probe in enumerate(self.probes):
             self.inputs[probe.name] = probe_code.write_inputs(
                 probe, self.dirs.inputs / f"{index}.npz"
@@ -138,10 +166,17 @@ class _Session:
             for path in (self.dirs.work, self.dirs.out, self.dirs.conn):
                 give_to(path, self.launch.uid)
         if self.launch.isolation != "bubblewrap":
-            self.notes.append(("isolation-reduced", self.launch.isolation))
+            self.notes.append((ObservationKind.ISOLATION_REDUCED, self.launch.isolation))
         self.figures = FigureLogReader(
             self.dirs.out / "figures.jsonl", self.config.max_figure_log_bytes
         )
+        sections = cell_sections(self.notebook, self.source.problem_ids)
+        last_cells = early_probe_cells(sections, {p.problem for p in self.probes if p.problem})
+        self.early = {
+            p.name: last_cells[p.problem]
+            for p in self.probes
+            if p.problem in last_cells and not p.after
+        }
 
     async def execute(self) -> None:
         assert self.launch is not None
@@ -169,7 +204,11 @@ class _Session:
                     stderr=subprocess.STDOUT,
                 ):
                     entered = True
-                    await self._cells(client)
+                    await self._register_watches(client)
+                    try:
+                        await self._cells(client)
+                    except KernelInterference as err:  # in grader code between cells
+                        self._interfered(client, "while the grader read values", err)
                     await self._final_probes(client)
             except (RuntimeError, TimeoutError) as err:
                 if entered:
@@ -183,45 +222,54 @@ class _Session:
                 km.kill_group()
         self.truncated = client.meter.truncated
 
+    async def _register_watches(self, client: CappedClient) -> None:
+        if not self.watches:
+            return
+        content = await run_silent(client, register_call(self.watches), 60)
+        if content is None or content.get("status") != "ok":
+            raise KernelStartError(f"the kernel did not accept the watches: {content}")
+
     async def _cells(self, client: CappedClient) -> None:
         deadline = time.monotonic() + self.config.notebook_timeout_s
         for index, cell in enumerate(self.notebook.cells):
             if cell.cell_type != "code" or not cell.source.strip():
                 continue
             remaining = deadline - time.monotonic()
-            if self.stopped or remaining <= 0:
-                self._skip(index, remaining)
+            if not self.stopped and remaining <= 0:
+                self._out_of_time(f"before cell {index}")
+            if self.stopped:
+                self.cells.append(CellResult(index, "skipped", first_line=_first_line(cell)))
                 continue
             await self._cell(client, cell, index, remaining)
             assert self.figures is not None
             self.figures.read_new(index)
-            if not self.stopped:
-                await self._triggered_probes(client)
+            if self.kernel_alive:
+                await self._after_cell(client, index)
 
-    def _skip(self, index: int, remaining: float) -> None:
-        if not self.stopped and remaining <= 0:
-            self.timed_out = True
-            self.stopped = "timeout"
-            self.notes.append(
-                (
-                    "timeout",
-                    f"notebook time limit ({self.config.notebook_timeout_s:g}s) reached before cell {index}",
-                )
+    def _out_of_time(self, when: str) -> None:
+        self.timed_out = True
+        self.stopped = ObservationKind.TIMEOUT
+        self.notes.append(
+            (
+                ObservationKind.TIMEOUT,
+                f"notebook time limit ({self.config.notebook_timeout_s:g}s) reached {when}; "
+                "later cells were not run, the grader read the state the finished cells left",
             )
-        self.cells.append(CellResult(index, "skipped"))
+        )
 
     async def _cell(
         self, client: CappedClient, cell: NotebookNode, index: int, remaining: float
     ) -> None:
         limit = min(self.config.cell_timeout_s, remaining)
         client.timeout = max(1, math.ceil(limit))
+        started = time.monotonic()
         try:
             await client.async_execute_cell(cell, index)
         except CellTimeoutError:
-            self.cells.append(self._timeout_result(client, cell, index, limit))
-            await self._after_timeout(
-                client, f"cell {index}", notebook_limit=limit < self.config.cell_timeout_s
-            )
+            self.cells.append(self._timeout_result(client, cell, index, limit, started))
+            recovered = await self._interrupt(client, f"cell {index}")
+            if recovered and limit < self.config.cell_timeout_s:
+                self._out_of_time(f"during cell {index}")
             return
         except DeadKernelError:
             self.cells.append(
@@ -231,61 +279,134 @@ class _Session:
                     "KernelDied",
                     "the kernel died",
                     client.meter.per_cell.get(index, 0),
-                )
+                    "",
+                    _first_line(cell),
+                    time.monotonic() - started,
+                )  # fmt: skip
             )
             await self._died(client, f"during cell {index}")
             return
-        self.cells.append(self._cell_result(client, cell, index))
+        except KernelInterference as err:
+            self.cells.append(
+                CellResult(
+                    index,
+                    "error",
+                    "KernelInterference",
+                    INTERFERED,
+                    0,
+                    _cell_text(cell),
+                    _first_line(cell),
+                    time.monotonic() - started,
+                )  # fmt: skip
+            )
+            self._interfered(client, f"during cell {index}", err)
+            return
+        self.cells.append(self._cell_result(client, cell, index, time.monotonic() - started))
 
-    def _cell_result(self, client: CappedClient, cell: NotebookNode, index: int) -> CellResult:
+    def _cell_result(
+        self, client: CappedClient, cell: NotebookNode, index: int, duration: float
+    ) -> CellResult:
         reply = client.replies.get(index, {})
         size = client.meter.per_cell.get(index, 0)
-        text = _cell_text(cell)
+        text, first = _cell_text(cell), _first_line(cell)
         if reply.get("status") != "error":
-            return CellResult(index, "ok", output_bytes=size, text=text)
+            return CellResult(index, "ok", None, None, size, text, first, duration)
         name, value = str(reply.get("ename", "Error")), str(reply.get("evalue", ""))[:2000]
         kind, message = _ERROR_NOTES.get(name, (None, ""))
         if kind is None and "File too large" in value:
             kind, message = (
-                "file-size-limit",
+                ObservationKind.FILE_SIZE_LIMIT,
                 "wrote a file over the size cap ({max_file_bytes} bytes)",
             )
         if kind is not None:
             self.notes.append((kind, f"cell {index} " + message.format(**vars(self.config))))
-        return CellResult(index, "error", name, value, size, text)
+        return CellResult(index, "error", name, value, size, text, first, duration)
 
     def _timeout_result(
-        self, client: CappedClient, cell: NotebookNode, index: int, limit: float
+        self, client: CappedClient, cell: NotebookNode, index: int, limit: float, started: float
     ) -> CellResult:
         self.timed_out = True
         self.notes.append(
-            ("timeout", f"cell {index} ran longer than {limit:.0f}s and was interrupted")
+            (
+                ObservationKind.TIMEOUT,
+                f"cell {index} ran longer than {limit:.0f}s and was interrupted",
+            )
         )
         size = client.meter.per_cell.get(index, 0)
         return CellResult(
-            index, "timeout", "TimeoutError", f"cell exceeded {limit:.0f}s", size, _cell_text(cell)
-        )
+            index, "timeout", "TimeoutError", f"cell exceeded {limit:.0f}s", size,
+            _cell_text(cell), _first_line(cell), time.monotonic() - started,
+        )  # fmt: skip
 
-    async def _after_timeout(self, client: CappedClient, what: str, notebook_limit: bool) -> None:
-        """Interrupt; kill the kernel if it does not come back or the notebook's time is up."""
+    async def _interrupt(self, client: CappedClient, what: str) -> bool:
+        """Interrupt; True when the kernel answers again, else it is killed."""
         try:
-            answered = not notebook_limit and await recover(client, self.config.interrupt_grace_s)
+            answered = await recover(client, self.config.interrupt_grace_s)
         except DeadKernelError:
             await self._died(client, f"after {what} was interrupted")
-            return
+            return False
+        except KernelInterference as err:
+            self._interfered(client, f"after {what} was interrupted", err)
+            return False
         if not answered:
             client.km.kill_group()
-            self.stopped = "timeout"
+            self.stopped = ObservationKind.KERNEL_KILLED
             self.notes.append(
-                ("killed", f"{what}: the kernel was killed (time limit); later cells were not run")
+                (
+                    ObservationKind.KERNEL_KILLED,
+                    f"{what}: the kernel was killed (time limit); later cells were not run",
+                )
             )
+        return answered
 
     async def _died(self, client: CappedClient, when: str) -> None:
         code = await wait_dead(client)
-        self.stopped = "died"
+        self.stopped = ObservationKind.KERNEL_DIED
         self.notes.append(
-            ("died", f"the kernel died {when} (exit status {code}); later cells were not run")
+            (
+                ObservationKind.KERNEL_DIED,
+                f"the kernel died {when} (exit status {code}); later cells were not run",
+            )
         )
+
+    def _interfered(self, client: CappedClient, when: str, err: KernelInterference) -> None:
+        """Stop a kernel whose messages cannot be trusted any more; name the tampering."""
+        client.km.kill_group()
+        self.stopped = ObservationKind.INTERFERED
+        self.notes.append(
+            (ObservationKind.INTERFERED, f"{INTERFERED} {when} ({err}); later cells were not run")
+        )
+
+    async def _after_cell(self, client: CappedClient, index: int) -> None:
+        """Watches first (they see the state the cell left), then due probes."""
+        if self.watches:
+            await self._run_watches(client, index)
+        if not self.kernel_alive:
+            return
+        await self._triggered_probes(client)
+        for probe in self.probes:
+            due = self.early.get(probe.name) == index and probe.name not in self.results
+            if due and self.kernel_alive:
+                await self._probe(client, probe)
+
+    async def _run_watches(self, client: CappedClient, index: int) -> None:
+        code = after_cell_call(index, self.dirs.out)
+        try:
+            content = await run_silent(client, code, self.config.probe_timeout_s)
+        except DeadKernelError:
+            await self._died(client, f"while the grader read the state after cell {index}")
+            return
+        except KernelInterference as err:
+            self._interfered(client, f"while the grader read the state after cell {index}", err)
+            return
+        if content is None:
+            self.notes.append(
+                (
+                    ObservationKind.WATCH_TIMEOUT,
+                    f"reading the state after cell {index} took too long",
+                )
+            )
+            await self._interrupt(client, f"reading the state after cell {index}")
 
     async def _triggered_probes(self, client: CappedClient) -> None:
         waiting = [p for p in self.probes if p.after and p.name not in self.results]
@@ -294,26 +415,33 @@ class _Session:
         names = sorted({name for p in waiting for name in p.after})
         expressions = {"defined": probe_code.trigger_expression(names)}
         try:
-            content = await run_silent(client, "", self.config.cell_timeout_s, expressions)
+            content = await run_silent(client, "", self.config.probe_timeout_s, expressions)
         except DeadKernelError:
             await self._died(client, "while checking probe triggers")
             return
+        except KernelInterference as err:
+            self._interfered(client, "while the grader checked probe triggers", err)
+            return
         defined = probe_code.parse_defined(content or {}, names)
         for probe in waiting:
-            if set(probe.after) <= defined and not self.stopped:
+            if set(probe.after) <= defined and self.kernel_alive:
                 await self._probe(client, probe)
 
     async def _final_probes(self, client: CappedClient) -> None:
         for probe in self.probes:
             if probe.name in self.results:
                 continue
-            if self.stopped:
-                reason = (
-                    "kernel died"
-                    if self.stopped == "died"
-                    else "the kernel was killed (time limit)"
+            if not self.kernel_alive:
+                reason = {
+                    ObservationKind.KERNEL_DIED: "kernel died",
+                    ObservationKind.INTERFERED: INTERFERED,
+                }.get(self.stopped, "the kernel was killed (time limit)")
+                # A kernel killed at a time limit leaves the part `timeout` (SPEC).
+                killed = self.stopped == ObservationKind.KERNEL_KILLED
+                stop = ObservationKind.TIMEOUT if killed else self.stopped
+                self.results[probe.name] = ProbeResult(
+                    probe.name, {}, f"not run: {reason}", stopped_by=stop
                 )
-                self.results[probe.name] = ProbeResult(probe.name, {}, f"not run: {reason}")
             elif probe.after:
                 missing = ", ".join(probe.after)
                 self.results[probe.name] = ProbeResult(
@@ -329,18 +457,30 @@ class _Session:
         result_dir = self.dirs.out / "probes" / str(index)
         code = probe_code.kernel_call(probe, self.inputs.get(probe.name), result_dir)
         try:
-            content = await run_silent(client, code, self.config.cell_timeout_s)
+            content = await run_silent(client, code, self.config.probe_timeout_s)
         except DeadKernelError:
             self.results[probe.name] = ProbeResult(
-                probe.name, {}, "kernel died while the probe ran"
+                probe.name,
+                {},
+                "kernel died while the probe ran",
+                stopped_by=ObservationKind.KERNEL_DIED,
             )
             await self._died(client, f"during probe {probe.name!r}")
             return
+        except KernelInterference as err:
+            self.results[probe.name] = ProbeResult(
+                probe.name, {}, f"not run: {INTERFERED}", stopped_by=ObservationKind.INTERFERED
+            )
+            self._interfered(client, f"during probe {probe.name!r}", err)
+            return
         if content is None:
             self.results[probe.name] = ProbeResult(
-                probe.name, {}, f"probe timed out after {self.config.cell_timeout_s:g}s"
+                probe.name,
+                {},
+                f"probe timed out after {self.config.probe_timeout_s:g}s",
+                stopped_by=ObservationKind.TIMEOUT,
             )
-            await self._after_timeout(client, f"probe {probe.name!r}", notebook_limit=False)
+            await self._interrupt(client, f"probe {probe.name!r}")
         elif content.get("status") == "error":
             error = (
                 f"probe could not run: {content.get('ename')}: {str(content.get('evalue'))[:500]}"
@@ -357,17 +497,21 @@ class _Session:
         if self.truncated:
             notes.append(
                 (
-                    "output-truncated",
+                    ObservationKind.OUTPUT_TRUNCATED,
                     f"stored output capped at {self.config.max_output_bytes} bytes",
                 )
             )
         if self.figures.capped or self.figures.invalid:
             notes.append(
                 (
-                    "figure-log",
+                    ObservationKind.FIGURE_LOG,
                     f"figure log capped or {self.figures.invalid} invalid entries dropped",
                 )
             )
+        history = read_history(
+            self.dirs.out, [w.name for w in self.watches], self.config.max_history_bytes
+        )
+        notes += _history_notes(history)
         name = self.source.path.name
         return NotebookRun(
             source=self.source,
@@ -378,14 +522,49 @@ class _Session:
             figures=tuple(self.figures.figures),
             isolation=self.launch.isolation,
             duration_s=duration,
+            history=history.frozen(),
         )
 
     def _status(self) -> str:
-        if self.stopped == "died":
+        if self.stopped == ObservationKind.KERNEL_DIED:
             return "died"
+        if self.stopped == ObservationKind.INTERFERED:
+            return "interfered"
         if self.timed_out:
             return "timeout"
         return "errors" if any(c.status == "error" for c in self.cells) else "ok"
+
+
+def _history_notes(history: HistoryReport) -> list[tuple[ObservationKind, str]]:
+    notes = [
+        (
+            ObservationKind.WATCH_ERROR,
+            f"the grader's watch {name!r} failed (please report): {error}",
+        )
+        for name, error in sorted(history.errors.items())
+    ]
+    notes += [
+        (
+            ObservationKind.HISTORY_CAPPED,
+            f"watch {name!r} reached its size budget; later values were not kept",
+        )
+        for name in sorted(history.capped)
+    ]
+    if history.dropped:
+        notes.append(
+            (
+                ObservationKind.HISTORY_INVALID,
+                f"{history.dropped} malformed history entries dropped",
+            )
+        )
+    return notes
+
+
+def _first_line(cell: NotebookNode) -> str:
+    for line in cell.source.splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return ""
 
 
 def _cell_text(cell: NotebookNode) -> str:
@@ -400,24 +579,25 @@ def _cell_text(cell: NotebookNode) -> str:
     return _ANSI.sub("", "".join(parts))
 
 
-def _kernel_reports(path: Path) -> list[tuple[str, str]]:
+def _kernel_reports(path: Path) -> list[tuple[ObservationKind, str]]:
     """Observations the shim wrote: only known kinds, plain short text, capped size."""
     if not path.is_file():
         return []
     with path.open("rb") as handle:
         raw = handle.read(MAX_REPORT_BYTES)
-    notes: list[tuple[str, str]] = []
+    notes: list[tuple[ObservationKind, str]] = []
     for line in raw.splitlines():
         try:
             entry = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             continue  # torn or forged lines carry nothing we need
         if (
             isinstance(entry, dict)
-            and entry.get("kind") in KERNEL_REPORTS
+            and isinstance(entry.get("kind"), str)  # a forged list or dict is not hashable
+            and entry["kind"] in KERNEL_REPORTS
             and isinstance(entry.get("message"), str)
         ):
-            note = (entry["kind"], entry["message"][:500])
+            note = (ObservationKind(entry["kind"]), entry["message"][:500])
             if note not in notes:
                 notes.append(note)
     return notes

@@ -1,13 +1,16 @@
 """Grade a folder of submissions: N at a time, one fresh process each, resumable.
 
 Each immediate sub-folder of the class folder (not starting with "_" or ".")
-is one submission, graded by `dlgrade.grading.unit.grade_submission` in a
-process of its own: by default a child forked from a pre-warmed zygote
-(`dlgrade.grading.zygote`), or a fresh interpreter (`launcher="fresh"`). A
-finished student's `OUT/<student>/grade.json` marks it done, so an
-interrupted run picks up where it stopped. One submission that crashes or
-hangs gets an "error" record and never holds up the others. Class outputs
-(grades.csv, index.html, similarity) are written once, at the end.
+is one submission; graded by `dlgrade.grading.unit.grade_submission` in a process of its own: by
+default a child forked from a pre-warmed zygote (`dlgrade.grading.zygote`), or a
+fresh interpreter (`launcher="fresh"`). LMS exports (Gradescope, Canvas, GitHub
+Classroom) are read by `dlgrade.intake`, which also supplies each student's
+identity. A finished student's `OUT/<student>/grade.json` marks it done, so an
+interrupted run picks up where it stopped. One submission that
+crashes or hangs gets an "error" record and never holds up the others, and
+nothing in one student's files (unreadable, unrenderable, uncomparable) stops
+the class files: grades.csv, grades.json, index.html and similarity.html are
+always written.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,8 +37,10 @@ from dlgrade.grading.outputs import (
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
 from dlgrade.grading.unit import UnitResult
 from dlgrade.grading.zygote import ForkedJob, Zygote
-from dlgrade.records import GradeRecord
-from reports.similarity import DEFAULT_THRESHOLD, SimilarityReport, find_similar
+from dlgrade.intake import ClassInput, read_class
+from dlgrade.intake.outputs import WORK_DIR, record_intake
+from dlgrade.records import PLEASE_REPORT, GradeRecord
+from reports.similarity import DEFAULT_THRESHOLD, SimilarityError, SimilarityReport, find_similar
 
 POLL_S = 0.1  # how often finished processes are noticed; cheap next to grading
 Launcher = Literal["zygote", "fresh"]
@@ -54,10 +60,13 @@ class BatchOutcome:
     resumed: list[str]  # skipped because OUT already had their grade
     wall_s: float
     similarity: SimilarityReport | None
+    intake: ClassInput | None = None
+    similarity_error: str = ""  # why the comparison as a whole could not run
 
     @property
     def errors(self) -> list[str]:
-        return [r.student for r in self.records if r.status == "error"]
+        """Students the harness failed on: the whole grading run or some parts."""
+        return [r.student for r in self.records if r.status == "error" or r.harness_errors]
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,11 @@ def run_jobs(
 def progress_bar(total: int, enabled: bool = True) -> tqdm:
     """The batch's bar: done/total and ETA; runners put the students being graded in its postfix."""
     return tqdm(
-        total=total, unit="student", disable=not enabled, dynamic_ncols=True, mininterval=1.0
+        total=total,
+        unit="student",
+        disable=not enabled or not total,  # nothing to grade: no empty bar
+        dynamic_ncols=True,
+        mininterval=1.0,
     )
 
 
@@ -174,6 +187,7 @@ def grade_class(
     only: str | None = None,
     similarity: SimilarityOptions = SimilarityOptions(),
     progress: bool = True,
+    layout: str = "auto",
     launcher: Launcher = "zygote",
     runner: Runner | None = None,
 ) -> BatchOutcome:
@@ -184,11 +198,8 @@ def grade_class(
     """
     start = time.monotonic()
     # OUT may sit inside DIR (DIR/grades, say): it is not a student.
-    submissions = {
-        name: path
-        for name, path in find_submissions(root).items()
-        if path.resolve() != out.resolve()
-    }
+    intake = read_class(root, out / WORK_DIR, layout, exclude=(out,))
+    submissions = intake.folders()
     if not submissions:
         raise BatchError(
             f"no submission folders in {root} (names starting with _ or . are ignored)"
@@ -199,10 +210,10 @@ def grade_class(
         graded = runner(todo, out, options)
     else:
         graded = run_jobs(todo, out, options, jobs, progress=progress, launcher=launcher)
-    report = _similarity(submissions, similarity)
+    report, problem = _similarity(submissions, similarity)
     if report is not None:
         write_similarity(out, report)
-    records = load_records(out)
+    records = record_intake(out, intake, load_records(out))
     write_class_outputs(out, records, report)
     return BatchOutcome(
         records=records,
@@ -210,39 +221,111 @@ def grade_class(
         resumed=resumed,
         wall_s=time.monotonic() - start,
         similarity=report,
+        intake=intake,
+        similarity_error=problem,
     )
 
 
 def _similarity(
     submissions: dict[str, Path], options: SimilarityOptions
-) -> SimilarityReport | None:
+) -> tuple[SimilarityReport | None, str]:
+    """The comparison, or why it could not run at all (then the class files go on without it).
+
+    One student's unreadable files are handled inside `find_similar` (that
+    student is listed as not compared); what reaches here is the starter
+    file or a bug, which must not cost the class its grades either.
+    """
     if not options.enabled or len(submissions) < 2:
-        return None
-    return find_similar(submissions, options.starters, options.threshold)
+        return None, ""
+    try:
+        return find_similar(submissions, options.starters, options.threshold), ""
+    except SimilarityError as err:
+        return None, f"code similarity was not computed: {err}"
+    except Exception as err:  # a bug in the comparison: report it, keep the class outputs
+        traceback.print_exc()
+        return (
+            None,
+            f"code similarity was not computed ({type(err).__name__}: {err}); {PLEASE_REPORT}",
+        )
 
 
 def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
-    """The few lines printed after a batch."""
-    records = outcome.records
-    scores = [100 * r.total / r.max_total for r in records if r.max_total and r.status != "error"]
-    lines = [
-        f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
-        + (
-            f"; {len(outcome.resumed)} already graded (use --force to regrade)"
-            if outcome.resumed
-            else ""
-        ),
+    """What ran, the scores, what needs a look (three lines), then the class report's path."""
+    return [
+        _run_line(outcome, out),
+        _scores_line(outcome.records),
+        _attention_line(outcome, out),
+        f"class report: {out / 'index.html'}",
     ]
-    if scores:
-        lines.append(f"class: {len(records)} submissions, mean {sum(scores) / len(scores):.1f} %")
-    if outcome.errors:
-        lines.append(
-            f"{len(outcome.errors)} grading error(s): {', '.join(outcome.errors)} "
-            "(see their report.html; regrade one with --only NAME)"
+
+
+def _run_line(outcome: BatchOutcome, out: Path) -> str:
+    line = f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
+    if outcome.resumed:
+        line += f", {len(outcome.resumed)} already graded in {out} (--force regrades)"
+    if any(r.quick for r in outcome.records):
+        line += (
+            "; quick mode: trained on data slices, indicative only (drop --quick for real grades)"
         )
-    if outcome.similarity and outcome.similarity.pairs:
-        lines.append(
-            f"{len(outcome.similarity.pairs)} pair(s) of similar code: {out / 'similarity.html'}"
-        )
-    lines.append(f"class report: {out / 'index.html'}")
-    return lines
+    if outcome.intake and outcome.intake.layout != "folders":
+        line += f"; read as a {outcome.intake.layout} export"
+    return line
+
+
+def _scores_line(records: Sequence[GradeRecord]) -> str:
+    # graded_percent leaves out parts the harness failed on and parts not graded
+    scored = sorted(
+        (percent, r.student) for r in records if (percent := r.graded_percent()) is not None
+    )
+    if not scored:
+        return "scores: none (no submission could be graded)"
+    mean = sum(score for score, _ in scored) / len(scored)
+    (low, lowest), (high, highest) = scored[0], scored[-1]
+    line = f"scores: mean {mean:.1f} %, lowest {low:.1f} % ({lowest}), highest {high:.1f} % ({highest})"
+    hardest = hardest_part(records)
+    if hardest:
+        part, passed, judged = hardest
+        line += f"; hardest part {part} (passed by {passed} of {judged})"
+    return line
+
+
+def hardest_part(records: Sequence[GradeRecord]) -> tuple[str, int, int] | None:
+    """(part, passed, judged) for the part with the lowest pass rate.
+
+    Only judged parts count: manual parts await a TA, skipped ones were not
+    graded in this run (quick mode, --problems) and errors are the harness's,
+    so none of them is a failure.
+    """
+    judged: dict[str, list[bool]] = {}
+    for record in records:
+        if record.status == "error":
+            continue
+        for result in record.results:
+            if result.status not in ("manual", "skipped", "error"):
+                judged.setdefault(result.part, []).append(result.status == "passed")
+    if not judged:
+        return None
+    part = min(judged, key=lambda p: sum(judged[p]) / len(judged[p]))
+    return part, sum(judged[part]), len(judged[part])
+
+
+def _attention_line(outcome: BatchOutcome, out: Path) -> str:
+    errors = outcome.errors
+    error_note = (
+        f" ({', '.join(errors)}: see their report.html; {PLEASE_REPORT}; after a fix "
+        "regrade one with dlgrade grade DIR --out OUT --force --only NAME)"
+    )
+    manual = sum(r.status == "manual" for record in outcome.records for r in record.results)
+    pairs = len(outcome.similarity.pairs) if outcome.similarity else 0
+    pairs_note = f" ({out / 'similarity.html'})"
+    items = [
+        f"{len(errors)} grading error(s)" + (error_note if errors else ""),
+        f"{manual} part(s) awaiting a TA (dlgrade merge-manual)",
+        f"{pairs} pair(s) of similar code" + (pairs_note if pairs else ""),
+    ]
+    if outcome.intake and outcome.intake.unassigned:
+        unassigned = len(outcome.intake.unassigned)
+        items.append(f"{unassigned} file(s) belonging to no student (listed in the class report)")
+    if outcome.similarity_error:
+        items.append(outcome.similarity_error)
+    return "to look at: " + ", ".join(items)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dlgrade.records import CheckResult, GradeRecord
+from dlgrade.records import CheckResult, GradeRecord, PartStatus
 
 REQUIRED = ("student", "part", "points")
 REVIEW_KEY = "manual_review"  # in CheckResult.details once a TA has scored the part
@@ -109,7 +109,7 @@ def _apply(record: GradeRecord, score: ManualScore) -> GradeRecord:
         parts = ", ".join(r.part for r in record.results) or "none"
         raise ManualScoreError(f"{where}: no such part for this student; parts: {parts}")
     result = record.results[index]
-    if result.status != "manual" and REVIEW_KEY not in result.details:
+    if result.status != PartStatus.MANUAL and REVIEW_KEY not in result.details:
         raise ManualScoreError(
             f"{where}: part is auto-graded (status {result.status}); only manual-review parts "
             "take a TA's points"
@@ -125,9 +125,9 @@ def _apply(record: GradeRecord, score: ManualScore) -> GradeRecord:
 
 def reviewed(result: CheckResult, score: ManualScore) -> CheckResult:
     if score.points == result.max_points:
-        status = "passed"
+        status = PartStatus.PASSED
     else:
-        status = "partial" if score.points > 0 else "failed"
+        status = PartStatus.PARTIAL if score.points > 0 else PartStatus.FAILED
     review = {"points": score.points, "comment": score.comment}
     return replace(
         result,

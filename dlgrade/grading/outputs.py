@@ -6,26 +6,42 @@
     OUT/grades.csv, grades.json  the class, one row / record per student
     OUT/similarity.json          similarity scores (kept so reports can be rebuilt)
     OUT/similarity.html          side-by-side view of flagged pairs
+    OUT/intake.json              how the class was read (layout, files no student was given)
     OUT/index.html               the class report
 
 Every other file is derived from the grade.json files, so `rebuild_class_outputs`
 can regenerate all of them (after a manual-review merge, say).
+
+Nothing about one student stops the class files: a report page that cannot
+be rendered becomes a plain page plus a `report-error` observation, and a
+grade.json that cannot be read back becomes that student's error record.
 """
 
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from dlgrade.data.atomic import atomic_output
-from dlgrade.records import GradeRecord
-from reports.render import render_index, render_similarity, render_student
+from dlgrade.grading.runner import error_record
+from dlgrade.records import (
+    PLEASE_REPORT,
+    GradeRecord,
+    IntakeSummary,
+    Observation,
+    ObservationKind,
+    rerun_hint,
+)
+from reports.render import render_index, render_plain_student, render_similarity, render_student
 from reports.similarity import SimilarityReport
 from reports.summaries import grades_frame
 
 GRADE_FILE = "grade.json"
 SIMILARITY_JSON = "similarity.json"
+INTAKE_JSON = "intake.json"  # written by dlgrade.intake.outputs
 
 
 class OutputError(Exception):
@@ -51,12 +67,35 @@ def _json_bytes(data: object) -> bytes:
 
 
 def student_files(record: GradeRecord) -> dict[str, bytes]:
-    """The files of OUT/<student>/ derived from the record, by name (grade.json among them)."""
-    return {
-        "results.json": _json_bytes(record.gradescope_results()),
-        "report.html": render_student(record).encode("utf-8"),
-        GRADE_FILE: _json_bytes(record.to_dict()),
-    }
+    """The files of OUT/<student>/ derived from the record, by name (grade.json among them).
+
+    A page that cannot be rendered never costs the grade: a plain page is
+    written instead, with the traceback in report-error.log and a
+    `report-error` observation in grade.json.
+    """
+    # A report error describes the page last written; this attempt starts afresh.
+    kept = [o for o in record.observations if o.kind != ObservationKind.REPORT_ERROR]
+    record = replace(record, observations=kept)
+    files: dict[str, bytes] = {}
+    try:
+        page = render_student(record)
+    except Exception as err:  # any bug in rendering one record must not stop the batch
+        files["report-error.log"] = traceback.format_exc().encode("utf-8")
+        record = _with_report_error(record, err)
+        page = render_plain_student(record)
+    files["results.json"] = _json_bytes(record.gradescope_results())
+    files["report.html"] = page.encode("utf-8")
+    files[GRADE_FILE] = _json_bytes(record.to_dict())
+    return files
+
+
+def _with_report_error(record: GradeRecord, err: Exception) -> GradeRecord:
+    message = (
+        f"the report page could not be rendered ({type(err).__name__}: {err}); a plain page "
+        f"was written instead; {PLEASE_REPORT} (traceback in report-error.log)"
+    )
+    note = Observation("harness", ObservationKind.REPORT_ERROR, message)
+    return replace(record, observations=[*record.observations, note])
 
 
 def write_student_files(out: Path, student: str, files: dict[str, bytes]) -> None:
@@ -71,9 +110,12 @@ def write_student_files(out: Path, student: str, files: dict[str, bytes]) -> Non
             tmp.write_bytes(files[name])
 
 
-def write_student_outputs(out: Path, record: GradeRecord) -> None:
-    """Render and write one student's files from the record."""
-    write_student_files(out, record.student, student_files(record))
+def write_student_outputs(out: Path, record: GradeRecord) -> GradeRecord:
+    """Render and write one student's files; the record as written (with a
+    `report-error` observation when its page could not be rendered)."""
+    files = student_files(record)
+    write_student_files(out, record.student, files)
+    return GradeRecord.from_dict(json.loads(files[GRADE_FILE]))
 
 
 def read_record(path: Path) -> GradeRecord:
@@ -87,9 +129,16 @@ def read_record(path: Path) -> GradeRecord:
 
 
 def load_records(out: Path) -> list[GradeRecord]:
-    """Every student's record in OUT, sorted by student."""
-    paths = sorted(out.glob(f"*/{GRADE_FILE}"))
-    return sorted((read_record(p) for p in paths), key=lambda r: r.student)
+    """Every student's record in OUT, sorted by student; an unreadable one becomes an error record."""
+    records = []
+    for path in sorted(out.glob(f"*/{GRADE_FILE}")):
+        try:
+            records.append(read_record(path))
+        except OutputError as err:
+            student = path.parent.name
+            reason = f"{err}; or: {rerun_hint(student)}"
+            records.append(error_record(student, reason, 0.0, quick=False))
+    return sorted(records, key=lambda r: r.student)
 
 
 def load_similarity(out: Path) -> SimilarityReport | None:
@@ -98,6 +147,18 @@ def load_similarity(out: Path) -> SimilarityReport | None:
         return None
     try:
         return SimilarityReport.from_dict(json.loads(path.read_text("utf-8")))
+    except (ValueError, KeyError, TypeError) as err:
+        raise OutputError(
+            f"cannot read {path}: {err!r}; rerun `dlgrade grade` to rebuild it"
+        ) from err
+
+
+def load_intake(out: Path) -> IntakeSummary | None:
+    path = out / INTAKE_JSON
+    if not path.is_file():
+        return None
+    try:
+        return IntakeSummary.from_dict(json.loads(path.read_text("utf-8")))
     except (ValueError, KeyError, TypeError) as err:
         raise OutputError(
             f"cannot read {path}: {err!r}; rerun `dlgrade grade` to rebuild it"
@@ -116,13 +177,11 @@ def write_class_outputs(
     frame = grades_frame(records)
     write_text(out / "grades.csv", frame.to_csv(index=False))
     write_json(out / "grades.json", [r.to_dict() for r in records])
-    write_text(out / "index.html", render_index(records, similarity))
+    write_text(out / "index.html", render_index(records, similarity, intake=load_intake(out)))
 
 
 def rebuild_reports(out: Path) -> list[GradeRecord]:
     """Regenerate every derived file in OUT from the grade.json files."""
-    records = load_records(out)
-    for record in records:
-        write_student_outputs(out, record)
+    records = [write_student_outputs(out, record) for record in load_records(out)]
     write_class_outputs(out, records, load_similarity(out))
     return records

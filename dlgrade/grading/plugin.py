@@ -11,6 +11,10 @@ Collection keeps the checks of the selected assignment (and --problems,
 report as a user property (so it survives pytest-xdist), and `Grader` turns
 them into one `GradeRecord`: a points table in the terminal summary and, with
 --results-json, a JSON file.
+
+Whose doing an outcome is decides its status (see `outcome`): only the
+checks' own verdict exceptions (`checks.scoring`) are the student's; any
+other exception, a plain `assert` in a check included, is a harness error.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import re
 import time
 import tomllib
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -26,7 +31,14 @@ from typing import Any
 import pytest
 
 from dlgrade.data.atomic import write_bytes_atomic
-from dlgrade.records import CheckResult, GradeRecord, Observation
+from dlgrade.records import (
+    PLEASE_REPORT,
+    CheckResult,
+    FailedCell,
+    GradeRecord,
+    Observation,
+    PartStatus,
+)
 
 DEFAULT_ASSIGNMENT = "fall2023"
 NO_SUBMISSION = "no --submission given"
@@ -52,6 +64,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--visible-only", action="store_true", help="grade only parts visible to students"
+    )
+    group.addoption(
+        "--retrain",
+        action="store_true",
+        help="problem 5: train the student's network again from the grader's start, even "
+        "when the notebook's own training ran to the end",
     )
     group.addoption(
         "--problems",
@@ -102,6 +120,7 @@ class Grader:
         option = config.getoption("submission")
         self.submission = Path(option).resolve() if option else None
         self.quick = bool(config.getoption("quick"))
+        self.retrain = bool(config.getoption("retrain"))
         self.results: dict[str, CheckResult] = {}
         self.unchecked: list[str] = []
         self.observations: list[Observation] = []
@@ -110,6 +129,7 @@ class Grader:
         self.assignment_source = ""
         self.isolation = ""
         self.student_compute_s = 0.0
+        self.failed_cells: list[FailedCell] = []
 
     # ------------------------------------------------------------ what is graded
 
@@ -145,11 +165,13 @@ class Grader:
         if observation not in self.observations:
             self.observations.append(observation)
 
-    def note_runs(self, runs: list[Any]) -> None:
-        """Fold the sandbox's notebook runs (dlgrade.engine.NotebookRun) into the record."""
+    def note_runs(self, runs: list[Any], failed_cells: Sequence[FailedCell] = ()) -> None:
+        """Fold the sandbox's notebook runs (dlgrade.engine.NotebookRun) into the record,
+        with the code cells that raised or timed out in them."""
         self.student_compute_s += sum(run.duration_s for run in runs)
         modes = sorted({run.isolation for run in runs if run.isolation})
         self.isolation = "; ".join(modes) or self.isolation
+        self.failed_cells.extend(c for c in failed_cells if c not in self.failed_cells)
 
     def record(self) -> GradeRecord:
         order = [part.id for part in self.assignment.parts]
@@ -164,6 +186,7 @@ class Grader:
             quick=self.quick,
             isolation=self.isolation,
             student_compute_s=round(self.student_compute_s, 3),
+            failed_cells=list(self.failed_cells),
         )
 
     # ------------------------------------------------------------ collection
@@ -226,7 +249,11 @@ class Grader:
             result = CheckResult(**value)
             previous = self.results.get(result.part)
             # The first verdict stands, except that a teardown error spoils a pass.
-            if previous is None or (previous.status == "passed" and result.status == "error"):
+            spoiled = previous is not None and (previous.status, result.status) == (
+                PartStatus.PASSED,
+                PartStatus.ERROR,
+            )
+            if previous is None or spoiled:
                 self.results[result.part] = result
 
     # ------------------------------------------------------------ end of run
@@ -307,39 +334,64 @@ def problem_names(part: Any) -> set[str]:
 
 
 def outcome(part: Any, call: pytest.CallInfo[None], details: dict) -> CheckResult | None:
-    """The CheckResult of one test phase; None when the phase decides nothing (setup passed)."""
-    from checks.scoring import PartialCredit  # the checks' way to award part of the points
+    """The CheckResult of one test phase; None when the phase decides nothing (setup passed).
+
+    The student's: returning (passed), `PartialCredit` (partial), `CheckFailed`
+    and `PrerequisiteFailed` (failed, malformed, timeout or interfered, as they
+    carry). The grader's choice: `pytest.skip` (skipped). Everything else,
+    the checks' own `assert` statements included, is a harness error: the
+    traceback is in pytest's output (the grading log), the message says so.
+    """
+    # The checks' verdict exceptions; importing them here keeps the plugin loadable alone.
+    from checks.scoring import CheckFailed, PartialCredit, PrerequisiteFailed
 
     excinfo = call.excinfo
     if excinfo is None:
-        return _result(part, "passed", part.points, "", details) if call.when == "call" else None
+        if call.when != "call":
+            return None
+        return _result(part, PartStatus.PASSED, part.points, "", details)
     error = excinfo.value
     if isinstance(error, pytest.skip.Exception):
-        return _result(part, "skipped", 0.0, error.msg or "skipped", details)
+        return _result(part, PartStatus.SKIPPED, 0.0, error.msg or "skipped", details)
     if call.when == "teardown":
-        return _result(part, "error", 0.0, f"teardown: {_describe(error)}", details)
+        return _result(part, PartStatus.ERROR, 0.0, harness_error(error, "teardown"), details)
     if isinstance(error, PartialCredit):
-        return _result(part, "partial", error.fraction * part.points, str(error), details)
-    if isinstance(error, AssertionError):
-        return _result(part, "failed", 0.0, str(error) or "assertion failed", details)
-    return _result(part, "error", 0.0, _describe(error), details)
+        points = error.fraction * part.points
+        return _result(part, PartStatus.PARTIAL, points, str(error), details)
+    if isinstance(error, CheckFailed):
+        prerequisite = isinstance(error, PrerequisiteFailed)
+        return _result(part, error.status, 0.0, str(error), details, prerequisite)
+    return _result(part, PartStatus.ERROR, 0.0, harness_error(error), details)
 
 
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
+def harness_error(error: BaseException, phase: str = "") -> str:
+    """One line for a part the grader itself failed on."""
+    where = f" in {phase}" if phase else ""
+    text = str(error).strip().partition("\n")[0][:300]
+    described = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return f"harness error{where} ({described}); {PLEASE_REPORT} (traceback in the grading log)"
 
 
-def _result(part: Any, status: str, points: float, message: str, details: dict) -> CheckResult:
-    if part.grading == "manual" and status != "error":
-        # The TA awards manual parts; the check only gathers what they need.
-        status, points = "manual", 0.0
+def _result(
+    part: Any,
+    status: PartStatus,
+    points: float,
+    message: str,
+    details: dict,
+    prerequisite: bool = False,
+) -> CheckResult:
+    # The TA awards manual parts; the check only gathers what they need. A missing
+    # prerequisite (no notebook, tampering) leaves nothing to review, so it stands.
+    verdict = status in (PartStatus.PASSED, PartStatus.PARTIAL, PartStatus.FAILED)
+    if part.grading == "manual" and verdict and not prerequisite:
+        status, points = PartStatus.MANUAL, 0.0
         message = message or "awaiting TA review"
     return CheckResult(
         part=part.id,
         name=part.title,
         points=round(float(points), 4),
         max_points=float(part.points),
-        status=status,  # type: ignore[arg-type]  # a records.Status by construction
+        status=status,
         message=message,
         visibility=part.visibility,
         details=dict(details),
@@ -352,8 +404,8 @@ def _missing_check(part: Any) -> CheckResult:
         name=part.title,
         points=0.0,
         max_points=float(part.points),
-        status="error",
-        message="no check in checks/ grades this part",
+        status=PartStatus.ERROR,
+        message=f"no check in checks/ grades this part; {PLEASE_REPORT}",
         visibility=part.visibility,
     )
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import shutil
 
-from dlgrade.records import GradeRecord
+from dlgrade.records import STUDENT_FAULTS, GradeRecord, PartStatus
 from reports.render import format_points
 from reports.views import first_line
 
-# Statuses that fail a self-check: auto-graded points were lost.
-FAILING = frozenset({"failed", "partial", "error"})
+# Statuses that fail a self-check: auto-graded points were lost (by the student or a bug).
+FAILING = STUDENT_FAULTS | {PartStatus.PARTIAL, PartStatus.ERROR}
 HEADERS = ("part", "points", "status", "message")
 
 
@@ -24,7 +24,7 @@ def results_table(record: GradeRecord, width: int | None = None) -> str:
         (
             r.part,
             f"{format_points(r.points)}/{format_points(r.max_points)}",
-            r.status.upper() if r.status in FAILING else r.status,
+            r.status.upper() if r.status in FAILING else str(r.status),
             first_line(r.message),
         )
         for r in record.results
@@ -46,7 +46,7 @@ def check_summary(record: GradeRecord) -> str:
     if record.observations:
         parts.append("\nwhat the sandbox saw:")
         parts += [f"  [{o.source}] {o.kind}: {o.message}" for o in record.observations]
-    manual = sum(r.status == "manual" for r in record.results)
+    manual = sum(r.status == PartStatus.MANUAL for r in record.results)
     verdict = f"total {format_points(record.total)}/{format_points(record.max_total)}"
     if manual:
         verdict += f"; {manual} part(s) are graded by a TA later"

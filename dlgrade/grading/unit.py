@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from dlgrade.data.atomic import write_bytes_atomic
-from dlgrade.records import GradeRecord, Observation
+from dlgrade.records import GradeRecord, Observation, ObservationKind
 
 LOG_NAME = "grading.log"
 JUNIT_NAME = "junit.xml"
@@ -62,6 +62,7 @@ class GradeOptions:
     checks_dir: Path
     assignment: str | None = None
     quick: bool = False
+    retrain: bool = False  # problem 5: train again even when the notebook trained
     visible_only: bool = False
     problems: tuple[str, ...] = ()
     timeout_s: float | None = None  # per submission; None: no limit
@@ -297,6 +298,8 @@ def pytest_args(
         args += ["--assignment", options.assignment]
     if options.quick:
         args.append("--quick")
+    if options.retrain:
+        args.append("--retrain")
     if options.visible_only:
         args.append("--visible-only")
     if options.problems:
@@ -314,7 +317,7 @@ def error_record(student: str, reason: str, duration_s: float, quick: bool) -> G
         results=[],
         status="error",
         duration_s=round(duration_s, 3),
-        observations=[Observation(source="harness", kind="grading-error", message=reason)],
+        observations=[Observation("harness", ObservationKind.GRADING_ERROR, reason)],
         quick=quick,
     )
 

@@ -17,6 +17,9 @@ def install():
     if standins:
         # Appended, so a real TensorFlow (when installed) still wins.
         sys.path.append(standins)
+        from _dlgrade_shim import standins as stubs
+
+        stubs.install()
     callbacks = {
         "torchvision.datasets.mnist": _patch_mnist,
         "matplotlib.backend_bases": _patch_matplotlib,

@@ -1,3 +1,11 @@
 from keras.datasets import mnist
 
 __all__ = ["mnist"]
+
+__dlgrade_standin__ = True
+
+
+def __getattr__(name):
+    from _dlgrade_shim.standins import missing_attribute
+
+    return missing_attribute("keras.datasets", name)

@@ -19,3 +19,12 @@ def load_data(path="mnist.npz"):
         raise FileNotFoundError(f"{full} is not provisioned in the grading sandbox (no network)")
     with np.load(full, allow_pickle=False) as data:
         return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+
+
+__dlgrade_standin__ = True
+
+
+def __getattr__(name):
+    from _dlgrade_shim.standins import missing_attribute
+
+    return missing_attribute("tensorflow.keras.datasets.mnist", name)

@@ -1,0 +1,143 @@
+"""Choosing, on purpose, which file to grade when several hold one problem.
+
+Students leave the untouched starter beside their solution, or a draft beside
+the final version. The graded file is the more complete one: not the
+unmodified starter, defining more of the problem's interface in code that
+parses, run (it has outputs), and with more code of its own. The note says
+why the others were set aside.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+import nbformat
+
+from dlgrade.engine import SourceFile
+from dlgrade.engine.cells import binds
+from dlgrade.engine.notebooks import MalformedSource, load_notebook, read_text
+
+# Names each notebook problem must define (P5: the starter's fixed interface).
+INTERFACE = {
+    "p3": ("fsolve", "least_squares", "root", "minimize"),
+    "p4": ("model", "optimizer", "criterion", "train_loader", "test_loader"),
+    "p5": (
+        "weights",
+        "biases",
+        "feed_forward_sample",
+        "feed_forward_dataset",
+        "train_one_sample",
+        "train_one_epoch",
+    ),
+}
+STARTERS = {"p5": "hw1_prob5_starter.ipynb"}
+_COMMENT = re.compile(r"^\s*(#.*)?$")
+
+
+@dataclass(frozen=True)
+class Completeness:
+    source: SourceFile
+    starter: bool  # the unmodified starter notebook
+    interface: int  # interface names bound in cells that parse
+    ran: bool  # the file holds outputs of a run
+    own_lines: int  # code lines not in the starter
+
+    def key(self) -> tuple:
+        return (not self.starter, self.interface, self.ran, self.own_lines)
+
+
+@dataclass(frozen=True)
+class Choice:
+    chosen: SourceFile
+    note: str  # why the others were set aside ("" when there was only one)
+
+
+def choose(problem: str, sources: list[SourceFile]) -> Choice:
+    """The file to grade for `problem` among readable `sources` (at least one)."""
+    if len(sources) == 1:
+        return Choice(sources[0], "")
+    ranked = sorted(
+        (measure(problem, s) for s in sorted(sources, key=lambda s: str(s.path).lower())),
+        key=Completeness.key,
+        reverse=True,
+    )
+    best = ranked[0]
+    reasons = [f"{other.source.path.name} {_why_not(other, best)}" for other in ranked[1:]]
+    return Choice(best.source, f"graded {best.source.path.name}; set aside: " + "; ".join(reasons))
+
+
+def _why_not(other: Completeness, best: Completeness) -> str:
+    if other.starter:
+        return "is the unmodified starter"
+    if other.interface < best.interface:
+        return (
+            f"defines less of the required interface ({other.interface} vs {best.interface} names)"
+        )
+    if not other.ran and best.ran:
+        return "was never run (no outputs)"
+    if other.own_lines < best.own_lines:
+        return f"has less code of its own ({other.own_lines} vs {best.own_lines} lines)"
+    return "is no more complete (the first by name was kept)"
+
+
+def measure(problem: str, source: SourceFile) -> Completeness:
+    try:
+        notebook = load_notebook(source.path)
+    except (MalformedSource, OSError):
+        return Completeness(source, False, 0, False, 0)
+    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    starter_lines = _starter_lines(problem)
+    own = [line.strip() for cell in code for line in cell.splitlines() if not _COMMENT.match(line)]
+    own_lines = sum(1 for line in own if line not in starter_lines)
+    parsed = [cell for cell in code if _parses(cell)]
+    interface = sum(1 for name in INTERFACE.get(problem, ()) if any(binds(c, name) for c in parsed))
+    return Completeness(
+        source=source,
+        starter=bool(starter_lines) and own_lines == 0,
+        interface=interface,
+        ran=_has_outputs(source),
+        own_lines=own_lines,
+    )
+
+
+@cache
+def _starter_lines(problem: str) -> frozenset[str]:
+    name = STARTERS.get(problem)
+    if name is None:
+        return frozenset()
+    text = files("reference.starter").joinpath(name).read_text(encoding="utf-8")
+    notebook = nbformat.reads(text, as_version=4)
+    return frozenset(
+        line.strip()
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if not _COMMENT.match(line)
+    )
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
+
+
+def _has_outputs(source: SourceFile) -> bool:
+    if source.kind != "ipynb":
+        return False
+    try:
+        raw = json.loads(read_text(source.path))
+    except (MalformedSource, OSError, ValueError, RecursionError):
+        return False  # load_notebook read it a moment ago; unreadable now means no outputs
+    cells = raw.get("cells") if isinstance(raw, dict) else None
+    return any(
+        isinstance(c, dict) and c.get("cell_type") == "code" and c.get("outputs")
+        for c in cells or []
+    )

@@ -1,0 +1,94 @@
+"""`dlgrade autograder gradescope --out autograder.zip`: a Gradescope autograder for an edition.
+
+`dlgrade autograder run-gradescope` is what the zip's run_autograder calls
+inside Gradescope's container; it is not meant to be typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dlgrade.autograder.build import build_gradescope_zip
+from dlgrade.autograder.config import AutograderConfig, AutograderError
+from dlgrade.autograder.run import run_gradescope
+from dlgrade.commands.grade import problem_list
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "autograder",
+        help="build a Gradescope autograder zip",
+        description="Build an autograder for an LMS's own grading service.",
+    )
+    targets = parser.add_subparsers(dest="target", metavar="TARGET", required=True)
+    build = targets.add_parser(
+        "gradescope",
+        help="zip with setup.sh and run_autograder for a Gradescope programming assignment",
+        description="Write a zip to upload on Gradescope's Configure Autograder page. setup.sh "
+        "installs bubblewrap, Python, dlgrade with its pinned dependencies and the datasets; "
+        "run_autograder grades /autograder/submission into /autograder/results/results.json.",
+    )
+    build.add_argument(
+        "--assignment", choices=("fall2023", "spring2023"), required=True, help="edition graded"
+    )
+    build.add_argument(
+        "--problems",
+        type=problem_list,
+        default=(),
+        metavar="LIST",
+        help="grade only these problems, e.g. p4,p5 (default: all)",
+    )
+    build.add_argument(
+        "--quick",
+        action="store_true",
+        help="train on small data slices (for trying the autograder out; grades are indicative)",
+    )
+    build.add_argument(
+        "--timeout",
+        type=float,
+        default=2400.0,
+        metavar="S",
+        help="stop grading one submission after S seconds (default: %(default)g); set "
+        "Gradescope's own limit above it",
+    )
+    build.add_argument("--out", type=Path, required=True, metavar="ZIP", help="the zip to write")
+    build.set_defaults(func=run_build)
+    inside = targets.add_parser(
+        "run-gradescope",
+        help="grade inside Gradescope's container (called by run_autograder)",
+    )
+    inside.add_argument(
+        "--root",
+        type=Path,
+        default=Path("/autograder"),
+        help="Gradescope's autograder folder (default: %(default)s)",
+    )
+    inside.set_defaults(func=run_inside)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    config = AutograderConfig(
+        assignment=args.assignment, problems=args.problems, quick=args.quick, timeout_s=args.timeout
+    )
+    try:
+        names = build_gradescope_zip(args.out, config)
+    except AutograderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    harness = sum(name.startswith("harness/") for name in names)
+    print(
+        f"wrote {args.out}: setup.sh, run_autograder, autograder.toml and {harness} harness files"
+    )
+    print("upload it on Gradescope: assignment > Configure Autograder > Zip file upload")
+    return 0
+
+
+def run_inside(args: argparse.Namespace) -> int:
+    try:
+        run_gradescope(args.root)
+    except AutograderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,102 @@
+"""Read a class as it comes: a folder of student folders, or what an LMS exports.
+
+    from dlgrade.intake import read_class
+    intake = read_class(Path("export.zip"), workdir=Path("OUT/.intake"))
+    intake.folders()   # {student key: folder with the original file names}
+    intake.hand_ins["ada-lovelace"].identities   # (Identity(id, name, email, lms),)
+
+Layouts: `folders` (one sub-folder per student), `gradescope` (Export
+Submissions), `canvas` (Download Submissions) and `classroom` (GitHub
+Classroom clones). A zip is unpacked into `workdir` first. `layout="auto"`
+picks the first that fits; nothing fitting is an `IntakeError` that lists
+what each layout expects and what was found. No file is dropped: whatever
+belongs to no student is listed in `ClassInput.unassigned`.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from dlgrade.intake import canvas, classroom, folders, gradescope
+from dlgrade.intake.records import ClassInput, HandIn, IntakeError
+from dlgrade.intake.unpack import single_top_folder, unpack
+
+# Most specific first: a Gradescope export is also a folder of folders.
+LAYOUTS = {
+    "gradescope": gradescope,
+    "canvas": canvas,
+    "classroom": classroom,
+    "folders": folders,
+}
+LAYOUT_CHOICES = ("auto", *LAYOUTS)
+
+__all__ = ["LAYOUTS", "LAYOUT_CHOICES", "ClassInput", "HandIn", "IntakeError", "read_class"]
+
+
+def read_class(
+    source: Path, workdir: Path, layout: str = "auto", exclude: Sequence[Path] = ()
+) -> ClassInput:
+    """The submissions in `source` (folder or zip); `workdir` receives unpacked and regrouped files.
+
+    `exclude` names folders that are never students (the output folder, when
+    it sits inside the class folder).
+    """
+    if layout not in LAYOUT_CHOICES:
+        raise IntakeError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUT_CHOICES)}")
+    root = _root(Path(source), workdir)
+    chosen = detect(root, source) if layout == "auto" else layout
+    if layout != "auto" and not LAYOUTS[chosen].looks_like(root):
+        raise IntakeError(
+            f"{source} is not laid out as --layout {chosen} expects: {LAYOUTS[chosen].EXPECTED}. "
+            f"Found: {describe(root)}"
+        )
+    if chosen == "canvas":
+        found = canvas.read(root, workdir / "canvas")
+    elif chosen == "folders":
+        found = folders.read(root, exclude=exclude)
+    else:
+        found = LAYOUTS[chosen].read(root)
+    return replace(found, source=Path(source))
+
+
+def detect(root: Path, source: Path) -> str:
+    for name, module in LAYOUTS.items():
+        if module.looks_like(root):
+            return name
+    expected = "\n".join(f"  - {module.EXPECTED}" for module in LAYOUTS.values())
+    raise IntakeError(
+        f"{source} matches no layout dlgrade can read. Expected one of:\n{expected}\n"
+        f"Found: {describe(root)}"
+    )
+
+
+def describe(root: Path, shown: int = 5) -> str:
+    """'3 file(s) (a.pdf, b.txt, notes.md) and no folders' for error messages."""
+    entries = sorted(root.iterdir())
+    files = [p.name for p in entries if p.is_file()]
+    dirs = [p.name + "/" for p in entries if p.is_dir()]
+
+    def listing(names: list[str], kind: str) -> str:
+        if not names:
+            return f"no {kind}s"
+        more = f", ... {len(names) - shown} more" if len(names) > shown else ""
+        return f"{len(names)} {kind}(s) ({', '.join(names[:shown])}{more})"
+
+    return f"{listing(files, 'file')} and {listing(dirs, 'folder')}"
+
+
+def _root(source: Path, workdir: Path) -> Path:
+    if source.is_dir():
+        return source
+    if not source.exists():
+        raise IntakeError(f"{source} does not exist")
+    if not zipfile.is_zipfile(source):
+        raise IntakeError(
+            f"{source} is a file but not a zip: pass a folder of submissions or an LMS export zip"
+        )
+    target = workdir / "unpacked"
+    unpack(source, target)
+    return single_top_folder(target)
