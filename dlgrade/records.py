@@ -78,6 +78,7 @@ class ObservationKind(StrEnum):
     REPORT_ERROR = "report-error"  # the student's report page could not be rendered
     DEVICES = "devices"  # which device ran what (the grader's own, the kernel's GPU if any)
     NO_FILES = "no-files"  # an LMS hand-in held no files at all (dlgrade.autograder)
+    WORKER = "worker"  # the cluster worker (and its device) that graded the student
 
     @classmethod
     def _missing_(cls, value: object) -> ObservationKind | None:

@@ -24,7 +24,7 @@ from batch_standin import write_standin_checks, write_submission
 from dlgrade.cli import main
 from dlgrade.grading.batch import find_submissions
 from dlgrade.grading.runner import available_cores
-from dlgrade.records import GradeRecord
+from dlgrade.records import GradeRecord, ObservationKind
 
 distributed = pytest.importorskip("distributed", reason="distributed is a dependency of dlgrade")
 
@@ -122,7 +122,7 @@ def _comparable(record: GradeRecord) -> dict:
     data = record.to_dict()
     for volatile in ("duration_s", "student_compute_s"):
         data.pop(volatile)
-    data["observations"] = [o for o in data["observations"] if o["kind"] != "worker"]
+    data["observations"] = [o for o in data["observations"] if o["kind"] != ObservationKind.WORKER]
     return data
 
 
@@ -134,7 +134,7 @@ def _comparable_results(path: Path) -> dict:
 
 
 def _worker_note(record: GradeRecord) -> str:
-    notes = [o.message for o in record.observations if o.kind == "worker"]
+    notes = [o.message for o in record.observations if o.kind == ObservationKind.WORKER]
     assert len(notes) == 1, record.observations
     return notes[0]
 

@@ -211,6 +211,11 @@ class ClusterBatch:
     # ------------------------------------------------------------ collecting
 
     def _settle(self, future: object, bar: object) -> None:
+        if future.status in ("lost", "pending"):
+            # It finished, then the worker holding its result died before the result was
+            # fetched: the scheduler computes it again; wait for that.
+            self.completed.add(future)
+            return
         attempt = self.live.pop(future)
         self.by_key.pop(future.key, None)
         self.bytes_in_flight -= attempt.size

@@ -45,7 +45,7 @@ from dlgrade.grading.unit import (
     unpack_archive,
 )
 from dlgrade.grading.zygote import DATASETS, ForkedJob, Zygote
-from dlgrade.records import GradeRecord, Observation
+from dlgrade.records import GradeRecord, Observation, ObservationKind
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,6 @@ MAX_STARTS = 2  # a student's first try and one retry after its worker was lost
 FETCH_TIMEOUT_S = 1800.0  # `dlgrade data fetch` downloads a wheel and a Debian package at most
 READY_TIMEOUT_S = 1800.0  # the fetch, then the zygote's warm-up
 POLL_S = 0.2  # how often a task looks at its child and at its own cancellation
-WORKER_OBSERVATION = "worker"  # Observation.kind naming where a student was graded
 ENDED_STATES = frozenset({"cancelled", "released", "forgotten"})
 
 
@@ -386,7 +385,7 @@ def with_worker(result: UnitResult, worker: object, lost_on: list[str]) -> UnitR
 
 
 def worker_noted(record: GradeRecord, message: str) -> GradeRecord:
-    note = Observation(source="harness", kind=WORKER_OBSERVATION, message=message)
+    note = Observation(source="harness", kind=ObservationKind.WORKER, message=message)
     return replace(record, observations=[*record.observations, note])
 
 
