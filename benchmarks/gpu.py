@@ -23,18 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+import torchvision
+
+from dlgrade.data import load, provision
+from dlgrade.engine.sandbox import SHIM_DIR
+from reference import fashion_mlp
+
 BENCHMARKS = Path(__file__).resolve().parent
-# Run as a script, benchmarks/ is sys.path[0], and benchmarks/reference.py would
-# shadow the `reference` package.
-if sys.path and Path(sys.path[0]).resolve() == BENCHMARKS:
-    sys.path.pop(0)
-
-import torch  # noqa: E402
-import torchvision  # noqa: E402
-
-from dlgrade.data import load, provision  # noqa: E402
-from dlgrade.engine.sandbox import SHIM_DIR  # noqa: E402
-from reference import fashion_mlp  # noqa: E402
 
 
 def student_cells() -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 """Benchmark the reference solutions against the loops students write.
 
-    python benchmarks/reference.py [--quick]
+    python benchmarks/reference_speed.py [--quick]
 
 Prints, side by side in one run:
 * P5: seconds per epoch of the reference per-sample SGD vs a student-style
@@ -17,21 +17,14 @@ a few repeats is reported where a measurement is short.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
-# Run as a script, this file's folder is sys.path[0] and this very file would
-# shadow the `reference` package it benchmarks.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from dlgrade.data import DataError, load  # noqa: E402
-from reference import fashion_mlp, numpy_backprop, relu_fit  # noqa: E402
-from reference.blas_threads import single_threaded_blas  # noqa: E402
+from dlgrade.data import DataError, load
+from reference import fashion_mlp, numpy_backprop, relu_fit
+from reference.blas_threads import single_threaded_blas
 
 EPOCH = 60_000
 
