@@ -118,6 +118,20 @@ def test_a_rerun_resumes_and_only_regrades_one(graded, checks):
     assert "carol,6.0" in (out / "grades.csv").read_text()
 
 
+def test_a_full_run_regrades_what_a_quick_run_graded(tmp_path, checks):
+    root, out = tmp_path / "class", tmp_path / "out"
+    write_submission(root, "alice", score=1.0)
+    quick = GradeOptions(checks_dir=checks, timeout_s=40, quick=True)
+    assert grade_class(root, out, quick, jobs=1, progress=False).graded == ["alice"]
+    assert grade_class(root, out, quick, jobs=1, progress=False).resumed == ["alice"]
+    assert _grade(out, "alice").quick
+    # Quick scores are indicative only: a full run must not pass them off as real grades.
+    full = GradeOptions(checks_dir=checks, timeout_s=40)
+    assert grade_class(root, out, full, jobs=1, progress=False).graded == ["alice"]
+    assert not _grade(out, "alice").quick
+    assert grade_class(root, out, full, jobs=1, progress=False).resumed == ["alice"]
+
+
 def test_summary_is_three_lines_then_the_class_report(tmp_path):
     def record(student: str, q3: float) -> GradeRecord:
         results = [

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import json
 import time
 import traceback
 from collections import deque
@@ -88,9 +89,18 @@ def find_submissions(root: Path) -> dict[str, Path]:
 
 
 def select(
-    submissions: dict[str, Path], out: Path, force: bool = False, only: str | None = None
+    submissions: dict[str, Path],
+    out: Path,
+    force: bool = False,
+    only: str | None = None,
+    quick: bool | None = None,
 ) -> tuple[dict[str, Path], list[str]]:
-    """(to grade, already done). `only` regrades one student whatever OUT holds."""
+    """(to grade, already done). `only` regrades one student whatever OUT holds.
+
+    With `quick` given, a grade made in the other mode is not done: a full-mode run
+    into an OUT that holds quick grades regrades those students rather than
+    passing indicative quick scores off as real ones.
+    """
     if only is not None:
         if only not in submissions:
             close = difflib.get_close_matches(only, submissions, n=3)
@@ -99,9 +109,20 @@ def select(
         return {only: submissions[only]}, []
     if force:
         return dict(submissions), []
-    done = [name for name in submissions if grade_path(out, name).is_file()]
+    done = [name for name in submissions if _graded(grade_path(out, name), quick)]
     todo = {name: path for name, path in submissions.items() if name not in done}
     return todo, done
+
+
+def _graded(path: Path, quick: bool | None) -> bool:
+    if not path.is_file():
+        return False
+    if quick is None:
+        return True
+    try:
+        return bool(json.loads(path.read_text(encoding="utf-8")).get("quick")) == quick
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: kept, and load_records names it with the rerun command
 
 
 @contextlib.contextmanager
@@ -204,7 +225,7 @@ def grade_class(
         raise BatchError(
             f"no submission folders in {root} (names starting with _ or . are ignored)"
         )
-    todo, resumed = select(submissions, out, force, only)
+    todo, resumed = select(submissions, out, force, only, quick=options.quick)
     out.mkdir(parents=True, exist_ok=True)
     if runner is not None:
         graded = runner(todo, out, options)
