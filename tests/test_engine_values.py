@@ -20,6 +20,9 @@ def test_expect_array_checks_shape_ndim_and_finiteness():
         expect_array(values, "text")
     with pytest.raises(InterfaceError, match="no value 'missing'"):
         expect_array(values, "missing", ndim=2)
+    with pytest.raises(ValueMismatch, match="has 2 dimensions"):
+        expect_array(values, "w", ndim=1)
+    assert np.isnan(expect_array(values, "bad", finite=False)[1])  # a diverged run, when asked
 
 
 def test_expect_number_accepts_size_one_arrays_and_json_numbers():
@@ -27,8 +30,11 @@ def test_expect_number_accepts_size_one_arrays_and_json_numbers():
     assert expect_number({"a": 2}, "a") == 2.0
     with pytest.raises(InterfaceError):
         expect_number({"a": True}, "a")
-    with pytest.raises(ValueMismatch):
+    with pytest.raises(ValueMismatch, match="expected one number"):
         expect_number({"a": np.ones(3)}, "a")
+    for bad in (float("nan"), float("inf"), np.array([np.nan])):
+        with pytest.raises(ValueMismatch, match="not a finite number"):
+            expect_number({"a": bad}, "a")
 
 
 def test_object_arrays_and_pickles_are_refused(tmp_path):

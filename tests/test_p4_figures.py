@@ -124,6 +124,24 @@ def test_figures_outside_the_problem_cells_are_ignored():
     assert probability_figures(loop_of_figures(), cells={1, 2}) == []
 
 
+def test_the_best_display_comes_first_whatever_the_order():
+    # the grader judges displays[0]: an attempt with raw logits must not stand in for the
+    # probabilities drawn elsewhere, before or after it (cells 2 and 9: separate displays)
+    def display(first: int, cell: int, values: list[float], shown: int = 3):
+        return tuple(
+            figure(first + i, cell, axes(images=[image()]), axes(bars=[bars(values)]))
+            for i in range(shown)
+        )
+
+    for early, late in [(LOGITS, PROBS), (PROBS, LOGITS)]:
+        found = probability_figures((*display(0, 2, early), *display(3, 9, late)))
+        assert [(d.shown, d.shown_valid) for d in found] == [(3, 3), (3, 0)]
+    # among valid displays, the one showing more images
+    found = probability_figures((*display(0, 2, PROBS), *display(3, 9, PROBS, shown=2)))
+    assert [d.shown for d in found] == [3, 2]
+    assert found[0].figures == (0, 1, 2)
+
+
 def test_loss_curves_on_separate_subplots_are_read_with_their_roles():
     train = axes(title="Training loss", xlabel="epoch", lines=[line([0.9, 0.6, 0.5], [1, 2, 3])])
     test = axes(title="Test loss", lines=[line([0.7, 0.6, 0.58], [1, 2, 3])])

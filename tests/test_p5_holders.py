@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from checks.p5_values import Holder, holder_from, params_from, weight_history
+from checks.p5_values import Holder, holder_from, number, params_from, weight_history
 from checks.probes import kernel_code
 from checks.scoring import CheckFailed
 from dlgrade.engine import Kept
@@ -150,6 +150,24 @@ def test_a_malformed_value_becomes_a_named_failure(change, words):
     with pytest.raises(CheckFailed, match="after train_one_sample on raw test sample 0") as err:
         params_from(values, "s0_", "in_out", "after train_one_sample on raw test sample 0")
     assert words in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (np.ones((2, 2)), "'a loss' is an array of shape (2, 2); expected one number"),
+        (float("nan"), "'a loss' is nan, not a finite number"),
+        ("2.3", "'a loss' is str, not a number"),
+    ],
+)
+def test_a_malformed_number_becomes_a_named_failure(raw, words):
+    when = "feed_forward_sample on raw test sample 0 returned"
+    assert number({"loss0": np.array([2.25])}, "loss0", "a loss", when) == 2.25
+    with pytest.raises(CheckFailed, match="on raw test sample 0 returned") as err:
+        number({"loss0": raw}, "loss0", "a loss", when)
+    assert words in err.value.message
+    with pytest.raises(CheckFailed, match="a loss was not found"):
+        number({}, "loss0", "a loss", when)
 
 
 def test_a_diverged_epoch_may_hold_nan_when_asked():

@@ -151,6 +151,16 @@ def test_infer_scale_prefers_raw_and_leaves_a_wrong_function_far_off(sample):
     assert error > 0.1
 
 
+def test_infer_scale_takes_raw_on_a_tie_and_never_a_scale_that_gives_nan():
+    # a function that ignores its input fits both scales equally: 1, as the docstring says
+    assert infer_scale(lambda f: 0.25) == (1.0, 0.25)
+    # raw pixels overflow to NaN in a function that scales inside: NaN is no match
+    factor, error = infer_scale(lambda f: math.nan if f == 1.0 else 1e-9)
+    assert (factor, error) == (1 / 255, 1e-9)
+    # NaN under every scale stays NaN, for the caller to reject
+    assert math.isnan(infer_scale(lambda f: math.nan)[1])
+
+
 # --- the seed check ----------------------------------------------------------------
 
 
