@@ -125,7 +125,7 @@ def training_note(
             )
         return TrainingNote(
             "failed",
-            f"training stopped early{epoch}: {cell_problem(cell)}; "
+            f"training stopped early{epoch}: {cell_problem(cell, run.cells)}; "
             "accuracy is graded on the partly trained model",
         )
     if trace.steps_of(weight_ids) or not near_chance:
@@ -136,7 +136,7 @@ def training_note(
     how = " (no optimizer step ran)" if trace.steps_of(weight_ids) == 0 else ""
     return TrainingNote(
         "never-trained",
-        f"the model was not trained{how}: {cell_problem(failed)}",
+        f"the model was not trained{how}: {cell_problem(failed, run.cells)}",
         out_of_time=failed.status in ("timeout", "skipped"),
     )
 

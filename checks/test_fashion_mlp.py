@@ -92,7 +92,7 @@ def graded(p4, p4_values, trace) -> network.Choice:
 def no_model_reason(run: NotebookRun) -> str:
     clause = why_undefined(run, "model")
     if clause.startswith("no cell"):
-        failed = [p for p in (cell_problem(c) for c in run.cells) if p]
+        failed = [p for p in (cell_problem(c, run.cells) for c in run.cells) if p]
         return failed[0] if failed else "no cell of the notebook builds a network"
     return f"`model` is not defined because {clause}"
 
@@ -287,7 +287,7 @@ def test_probability_figure(p4, p4_cells, record):
 
 def failed_cells(run: NotebookRun, cells: set[int]) -> str:
     """'; cell 8 (`...`) raised SyntaxError: …' for the problem's cells that did not run cleanly."""
-    problems = [cell_problem(c) for c in run.cells if not cells or c.index in cells]
+    problems = [cell_problem(c, run.cells) for c in run.cells if not cells or c.index in cells]
     problems = [p for p in problems if p]
     return "; " + "; ".join(problems[:3]) if problems else ""
 

@@ -183,7 +183,11 @@ def _not_found(dataset: relu_fit.DataPoints, pool: Pool) -> str:
         f"no parameter set for {dataset.name} was found in {pool.origin} (looked for {LOOKED_FOR}, "
         f"in any parameter order). {ANSWERS_HINT}"
     )
-    failed = [p for p in (cell_problem(c) for c in pool.run.cells) if p] if pool.run else []
+    failed = (
+        [p for p in (cell_problem(c, pool.run.cells) for c in pool.run.cells) if p]
+        if pool.run
+        else []
+    )
     if failed:
         message += f". Note: {failed[0]}"
     return message

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dlgrade.engine import budgets as budget_module
-from dlgrade.engine.cells import binds, why_undefined
+from dlgrade.engine.cells import binds, cell_problem, why_undefined
 from dlgrade.engine.notebooks import notebook_from_python
 from dlgrade.engine.records import CellResult, NotebookRun, SourceFile
 from dlgrade.engine.sections import cell_sections, early_probe_cells
@@ -127,6 +127,25 @@ def test_why_undefined_names_the_cell_meant_to_define_it(tmp_path):
     )
     assert why_undefined(run, "weights") == "cell 4 ran, but did not leave `weights` defined"
     assert why_undefined(run, "biases").startswith("no cell defines it; cell 2")
+
+
+def test_a_cell_never_run_names_where_execution_stopped():
+    died = CellResult(1, "error", "KernelDied", "the kernel died", first_line="os._exit(1)")
+    cells = [
+        CellResult(0, "error", "NameError", "name 'x' is not defined", first_line="x"),
+        died,
+        CellResult(2, "skipped", first_line="model = Net()"),
+    ]
+    assert cell_problem(cells[2], cells) == (
+        "cell 3 (`model = Net()`) was not run: execution stopped after cell 2 "
+        "(`os._exit(1)`) raised KernelDied: the kernel died"
+    )
+    assert (
+        cell_problem(cells[2])
+        == "cell 3 (`model = Net()`) was not run (execution had stopped earlier)"
+    )
+    assert cell_problem(cells[0], cells) == "cell 1 (`x`) raised NameError: name 'x' is not defined"
+    assert cell_problem(CellResult(0, "ok"), cells) is None
 
 
 @pytest.mark.parametrize(

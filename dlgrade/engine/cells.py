@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from dlgrade.engine.notebooks import MalformedSource, load_notebook
@@ -50,12 +51,27 @@ def describe_cell(cell: CellResult) -> str:
     return f"cell {cell.index + 1}{first}"
 
 
-def cell_problem(cell: CellResult) -> str | None:
-    """What went wrong with a cell, or None when it ran cleanly."""
+def cell_problem(cell: CellResult, cells: Sequence[CellResult] = ()) -> str | None:
+    """What went wrong with a cell, or None when it ran cleanly.
+
+    `cells`: the run's cells, so that a cell never run names the cell where
+    execution stopped (a failing cell does not stop it; a dead kernel or a
+    time limit does).
+    """
     if cell.status == "ok":
         return None
     if cell.status == "skipped":
-        return f"{describe_cell(cell)} was not run (execution had stopped earlier)"
+        stop = next(
+            (
+                c
+                for c in reversed(cells)
+                if c.index < cell.index and c.status not in ("ok", "skipped")
+            ),
+            None,
+        )
+        if stop is None:
+            return f"{describe_cell(cell)} was not run (execution had stopped earlier)"
+        return f"{describe_cell(cell)} was not run: execution stopped after {cell_problem(stop)}"
     if cell.status == "timeout":
         return f"{describe_cell(cell)} was interrupted after {cell.duration_s:.0f} s (time limit)"
     value = f": {cell.error_value}" if cell.error_value else ""
@@ -75,12 +91,12 @@ def why_undefined(run: NotebookRun, name: str) -> str:
         if cell.cell_type == "code" and index in results and binds(cell.source, name)
     ]
     for cell in meant:
-        problem = cell_problem(cell)
+        problem = cell_problem(cell, run.cells)
         if problem is not None:
             return problem
     if meant:
         return f"{describe_cell(meant[-1])} ran, but did not leave `{name}` defined"
-    failed = [p for p in (cell_problem(c) for c in run.cells) if p]
+    failed = [p for p in (cell_problem(c, run.cells) for c in run.cells) if p]
     if failed:
         return f"no cell defines it; {failed[0]}"
     return "no cell of the notebook defines it"
