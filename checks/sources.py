@@ -10,7 +10,6 @@ why the others were set aside.
 from __future__ import annotations
 
 import ast
-import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +17,7 @@ from importlib.resources import files
 
 import nbformat
 
+from dlgrade import deep_json
 from dlgrade.engine import SourceFile
 from dlgrade.engine.cells import binds
 from dlgrade.engine.notebooks import MalformedSource, load_notebook, read_text
@@ -133,7 +133,7 @@ def _has_outputs(source: SourceFile) -> bool:
     if source.kind != "ipynb":
         return False
     try:
-        raw = json.loads(read_text(source.path))
+        raw = deep_json.loads(read_text(source.path))
     except (MalformedSource, OSError, ValueError, RecursionError):
         return False  # load_notebook read it a moment ago; unreadable now means no outputs
     cells = raw.get("cells") if isinstance(raw, dict) else None

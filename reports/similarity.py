@@ -25,6 +25,8 @@ import numpy as np
 from copydetect.detector import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
 
+from dlgrade.deep_json import collector_paused
+
 NOISE_CHARS = 25  # shortest match (in tokenised characters) that counts
 GUARANTEE_CHARS = 30  # matches this long are always found (winnowing window)
 DEFAULT_THRESHOLD = 0.5
@@ -113,7 +115,8 @@ class SimilarityReport:
 def notebook_code(path: Path) -> str:
     """The code cells of a notebook, IPython magics and shell lines commented out."""
     try:
-        notebook = nbformat.read(path, as_version=4)
+        with collector_paused():
+            notebook = nbformat.read(path, as_version=4)
     except (OSError, ValueError) as err:  # nbformat's read errors derive from ValueError
         raise SimilarityError(f"cannot read notebook {path.name}: {err}") from err
     except RecursionError:

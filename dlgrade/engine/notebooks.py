@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from dlgrade.deep_json import collector_paused
+
 # Students hand in notebooks, not data sets: anything bigger is refused unread.
 MAX_SOURCE_BYTES = 50 << 20
 # Cell boundaries in scripts: `# %%` (Jupytext, VS Code, Spyder) and the
@@ -57,7 +59,8 @@ def notebook_from_python(text: str) -> NotebookNode:
 
 def notebook_from_json(text: str, name: str) -> NotebookNode:
     try:
-        return _notebook_from_json(text, name)
+        with collector_paused():
+            return _notebook_from_json(text, name)
     except RecursionError:
         # Python's reader recurses once per nesting level (json, then nbformat);
         # a file nested past the interpreter's limit is unreadable, not a grader bug.

@@ -16,6 +16,7 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
+from dlgrade import deep_json
 from dlgrade.engine import probes as probe_code
 from dlgrade.engine.config import SandboxConfig
 from dlgrade.engine.errors import KernelStartError
@@ -588,7 +589,7 @@ def _kernel_reports(path: Path) -> list[tuple[ObservationKind, str]]:
     notes: list[tuple[ObservationKind, str]] = []
     for line in raw.splitlines():
         try:
-            entry = json.loads(line.decode("utf-8"))
+            entry = deep_json.loads(line.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             continue  # torn or forged lines carry nothing we need
         if (
