@@ -36,10 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 from nbclient import NotebookClient
 
 from dlgrade.engine import SandboxConfig, discover
+from dlgrade.engine.notebooks import load_notebook
 from dlgrade.engine.sandbox import SHIM_DIR
 from dlgrade.engine.workspace import data_root, link_data
 from dlgrade.grading.batch import LAUNCHERS, find_submissions, write_unit
@@ -110,7 +110,7 @@ def run_bare(
                 env.setdefault(name, str(threads))
         for notebook in notebooks:
             path = work / notebook.relative_to(folder)
-            nb = nbformat.read(path, as_version=4)
+            nb = load_notebook(path)  # .py exports too, split into cells as dlgrade does
             client = NotebookClient(
                 nb,
                 timeout=3600,
