@@ -6,10 +6,13 @@
 For every submission folder in DIR, one after the other, it runs (so that a
 change in the machine's load touches all of them alike):
 
-* **bare**: each notebook dlgrade would run for it (the first readable one per
-  problem), with plain nbclient on a local ipykernel: no sandbox, no probes,
-  no checks, nothing rendered; the same data (the provisioned copy dlgrade's
-  sandbox sees, sliced in quick mode) and the same thread budget;
+* **bare**: each notebook dlgrade would run for it (per problem, the one
+  checks/sources.py chooses), with plain nbclient on a local ipykernel: no
+  sandbox, no probes, no checks, nothing rendered; the same data (the
+  provisioned copy dlgrade's sandbox sees, sliced in quick mode) and the same
+  thread budget. Nor the shim: a notebook whose Colab lines import TensorFlow
+  internals fails bare where dlgrade runs it, and a P4 DataLoader loop runs
+  without dlgrade's decoded batches;
 * **dlgrade** with each launcher: `zygote` (a child forked per student from one
   pre-warmed process, started once for the whole class, as `dlgrade grade`
   does) and `fresh` (a new interpreter per student: what every student cost
@@ -38,6 +41,7 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 
+from checks.sources import choose
 from dlgrade.engine import SandboxConfig, discover
 from dlgrade.engine.notebooks import load_notebook
 from dlgrade.engine.sandbox import SHIM_DIR
@@ -81,13 +85,14 @@ def measured(action: Callable[[], object]) -> tuple[Timing, object]:
 
 
 def bare_notebooks(folder: Path, problems: tuple[str, ...]) -> list[Path]:
-    """The notebooks dlgrade runs for this submission: the first readable one per problem."""
+    """The notebooks dlgrade grades for this submission: per problem, the readable one
+    checks/sources.py chooses (a final version over a draft, work over the starter)."""
     submission = discover(folder)
     chosen: list[Path] = []
     for problem in problems:
         sources = [s for s in submission.for_problem(problem) if s.status == "ok"]
-        if sources and sources[0].path not in chosen:
-            chosen.append(sources[0].path)
+        if sources and (path := choose(problem, sources).chosen.path) not in chosen:
+            chosen.append(path)
     return chosen
 
 
