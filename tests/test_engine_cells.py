@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dlgrade.engine import budgets as budget_module
 from dlgrade.engine.cells import binds, cell_problem, why_undefined
-from dlgrade.engine.notebooks import notebook_from_python
+from dlgrade.engine.notebooks import MalformedSource, notebook_from_json, notebook_from_python
 from dlgrade.engine.records import CellResult, NotebookRun, SourceFile
 from dlgrade.engine.sections import cell_sections, early_probe_cells
 
@@ -177,3 +177,11 @@ def test_budgets_scale_with_a_slower_machine_never_below_the_documented(tmp_path
     assert budget_module.budgets(quick=True, cache_dir=tmp_path).cell_s == 600 * 3
     fast = budget_module.budgets(quick=True, cache_dir=tmp_path / "other")
     assert (fast.factor, fast.cell_s, fast.notebook_s) == (1.0, 600, 1200)
+
+
+def test_observations_and_malformed_cells_count_cells_from_one(tmp_path):
+    """The same numbering as the checks' messages (describe_cell), so a TA reading the
+    class page and the part's message sees one cell number for one cell."""
+    text = '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "markdown", "source": "# HW"}, 7]}'
+    with pytest.raises(MalformedSource, match=r"hw\.ipynb: cell 2 is not an object"):
+        notebook_from_json(text, "hw.ipynb")

@@ -89,7 +89,7 @@ def test_os_exit_kills_the_kernel_and_is_reported(tmp_path):
     assert result.status == "died"
     assert [c.status for c in result.cells] == ["error", "skipped"]
     assert ObservationKind.KERNEL_DIED in kinds(result)
-    assert message(result, ObservationKind.KERNEL_DIED).startswith("the kernel died during cell 0")
+    assert message(result, ObservationKind.KERNEL_DIED).startswith("the kernel died during cell 1")
     assert result.probes["end"].error == "not run: kernel died"
     assert result.probes["end"].stopped_by == ObservationKind.KERNEL_DIED
 
@@ -161,7 +161,7 @@ def test_kernel_ignoring_interrupt_is_killed(tmp_path):
     assert [c.status for c in result.cells] == ["timeout", "skipped"]
     assert {ObservationKind.TIMEOUT, ObservationKind.KERNEL_KILLED} <= kinds(result)
     assert message(result, ObservationKind.KERNEL_KILLED) == (
-        "cell 0: the kernel was killed (time limit); later cells were not run"
+        "cell 1: the kernel was killed (time limit); later cells were not run"
     )
     assert result.probes["p"].error == "not run: the kernel was killed (time limit)"
     assert result.probes["p"].stopped_by == ObservationKind.TIMEOUT
@@ -170,7 +170,7 @@ def test_kernel_ignoring_interrupt_is_killed(tmp_path):
 def test_memory_over_the_cap_is_recorded(tmp_path):
     result = run(place(tmp_path, "memory_hog.py"), [Probe("p", "_dlgrade_emit('a', after_memory)")])
     assert result.cells[0].error_name == "MemoryError"
-    assert message(result, ObservationKind.MEMORY_LIMIT) == "cell 0 ran out of memory (cap 2048 MB)"
+    assert message(result, ObservationKind.MEMORY_LIMIT) == "cell 1 ran out of memory (cap 2048 MB)"
     assert result.probes["p"].values["a"] == 1
 
 
@@ -255,7 +255,7 @@ def test_tampering_with_kernel_messages_is_named_not_a_grader_crash(tmp_path, na
     ]
     assert kinds(result) <= {ObservationKind.INTERFERED, ObservationKind.ISOLATION_REDUCED}
     assert message(result, ObservationKind.INTERFERED) == (
-        "the notebook interfered with the grader's kernel messages during cell 0 (a kernel "
+        "the notebook interfered with the grader's kernel messages during cell 1 (a kernel "
         "message broke the protocol (KeyError: 'msg_id')); later cells were not run"
     )
     probe = result.probes["p"]

@@ -164,7 +164,7 @@ def test_the_class_page_names_each_finding(graded):
     assert (
         "interfered in hw1p5.ipynb: the notebook interfered with the grader&#39;s kernel" in index
     )
-    assert "kernel-died in hw1.ipynb: the kernel died during cell 1 (exit status 1)" in index
+    assert "kernel-died in hw1.ipynb: the kernel died during cell 2 (exit status 1)" in index
     assert "similarity: left out: cannot read notebook hw1p5.ipynb" in index
     assert 'id="error-count">0<' in index
 

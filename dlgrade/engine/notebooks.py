@@ -91,12 +91,12 @@ def _notebook_from_json(text: str, name: str) -> NotebookNode:
 
 def _normalise_cell(cell: object, index: int, name: str) -> NotebookNode:
     if not isinstance(cell, dict):
-        raise MalformedSource(f"{name}: cell {index} is not an object")
+        raise MalformedSource(f"{name}: cell {index + 1} is not an object")
     source = cell.get("source", "")
     if isinstance(source, list) and all(isinstance(line, str) for line in source):
         source = "".join(source)
     if not isinstance(source, str):
-        raise MalformedSource(f"{name}: cell {index} has a source that is not text")
+        raise MalformedSource(f"{name}: cell {index + 1} has a source that is not text")
     kind = cell.get("cell_type")
     if kind == "code":
         return nbformat.v4.new_code_cell(source)
@@ -104,7 +104,7 @@ def _normalise_cell(cell: object, index: int, name: str) -> NotebookNode:
         return nbformat.v4.new_markdown_cell(source)
     if kind == "raw":
         return nbformat.v4.new_raw_cell(source)
-    raise MalformedSource(f"{name}: cell {index} has unknown cell_type {kind!r}")
+    raise MalformedSource(f"{name}: cell {index + 1} has unknown cell_type {kind!r}")
 
 
 def code_text(notebook: NotebookNode) -> str:

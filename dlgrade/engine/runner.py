@@ -237,7 +237,7 @@ class _Session:
                 continue
             remaining = deadline - time.monotonic()
             if not self.stopped and remaining <= 0:
-                self._out_of_time(f"before cell {index}")
+                self._out_of_time(f"before cell {index + 1}")
             if self.stopped:
                 self.cells.append(CellResult(index, "skipped", first_line=_first_line(cell)))
                 continue
@@ -268,9 +268,9 @@ class _Session:
             await client.async_execute_cell(cell, index)
         except CellTimeoutError:
             self.cells.append(self._timeout_result(client, cell, index, limit, started))
-            recovered = await self._interrupt(client, f"cell {index}")
+            recovered = await self._interrupt(client, f"cell {index + 1}")
             if recovered and limit < self.config.cell_timeout_s:
-                self._out_of_time(f"during cell {index}")
+                self._out_of_time(f"during cell {index + 1}")
             return
         except DeadKernelError:
             self.cells.append(
@@ -285,7 +285,7 @@ class _Session:
                     time.monotonic() - started,
                 )  # fmt: skip
             )
-            await self._died(client, f"during cell {index}")
+            await self._died(client, f"during cell {index + 1}")
             return
         except KernelInterference as err:
             self.cells.append(
@@ -300,7 +300,7 @@ class _Session:
                     time.monotonic() - started,
                 )  # fmt: skip
             )
-            self._interfered(client, f"during cell {index}", err)
+            self._interfered(client, f"during cell {index + 1}", err)
             return
         self.cells.append(self._cell_result(client, cell, index, time.monotonic() - started))
 
@@ -320,7 +320,7 @@ class _Session:
                 "wrote a file over the size cap ({max_file_bytes} bytes)",
             )
         if kind is not None:
-            self.notes.append((kind, f"cell {index} " + message.format(**vars(self.config))))
+            self.notes.append((kind, f"cell {index + 1} " + message.format(**vars(self.config))))
         return CellResult(index, "error", name, value, size, text, first, duration)
 
     def _timeout_result(
@@ -330,7 +330,7 @@ class _Session:
         self.notes.append(
             (
                 ObservationKind.TIMEOUT,
-                f"cell {index} ran longer than {limit:.0f}s and was interrupted",
+                f"cell {index + 1} ran longer than {limit:.0f}s and was interrupted",
             )
         )
         size = client.meter.per_cell.get(index, 0)
@@ -395,19 +395,19 @@ class _Session:
         try:
             content = await run_silent(client, code, self.config.probe_timeout_s)
         except DeadKernelError:
-            await self._died(client, f"while the grader read the state after cell {index}")
+            await self._died(client, f"while the grader read the state after cell {index + 1}")
             return
         except KernelInterference as err:
-            self._interfered(client, f"while the grader read the state after cell {index}", err)
+            self._interfered(client, f"while the grader read the state after cell {index + 1}", err)
             return
         if content is None:
             self.notes.append(
                 (
                     ObservationKind.WATCH_TIMEOUT,
-                    f"reading the state after cell {index} took too long",
+                    f"reading the state after cell {index + 1} took too long",
                 )
             )
-            await self._interrupt(client, f"reading the state after cell {index}")
+            await self._interrupt(client, f"reading the state after cell {index + 1}")
 
     async def _triggered_probes(self, client: CappedClient) -> None:
         waiting = [p for p in self.probes if p.after and p.name not in self.results]
