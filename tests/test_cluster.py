@@ -238,6 +238,40 @@ def test_a_worker_killed_while_grading_costs_no_student_their_record(dask_cluste
     assert not _alive(grader)
 
 
+def test_a_result_lost_after_grading_ended_costs_the_student_no_try(dask_cluster, tmp_path):
+    # The scheduler reruns a finished task whose result died with its worker before the
+    # client fetched it (in a batch: the next student on that worker killed it). Only a
+    # start whose grading never ended is a lost one; this student lost one already.
+    from dlgrade.grading.cluster.dispatch import zip_submission
+    from dlgrade.grading.cluster.worker import (
+        DATASETS_PLUGIN,
+        DatasetsPlugin,
+        GradingPlugin,
+        grade_task,
+        starts_of,
+    )
+    from dlgrade.grading.unit import GradeOptions, UnitResult, options_to_dict
+
+    checks = write_standin_checks(tmp_path / "standin" / "checks")
+    folder = write_submission(tmp_path / "class", "bob", score=0.5)
+    name = f"dlgrade-test-{tmp_path.name}"
+    options = GradeOptions(checks_dir=checks, timeout_s=300)
+    spec = {"options": options_to_dict(options), "default_checks": False}
+    client = dask_cluster.client
+    client.register_plugin(DatasetsPlugin(), name=DATASETS_PLUGIN)
+    client.register_plugin(GradingPlugin(name, spec), name=name)
+    try:
+        client.set_metadata(["dlgrade", name, "starts", "bob"], ["tcp://192.0.2.1:1"])
+        payload = zip_submission(folder, "bob")
+        for run in ("first", "rerun"):
+            future = client.submit(grade_task, name, "bob", payload, key=f"{name}-{run}")
+            record = UnitResult.from_dict(future.result(timeout=START_TIMEOUT_S)).record
+            assert record.status == "graded" and record.total == 18.0, (run, record.observations)
+            assert starts_of(client, name, "bob") == ["tcp://192.0.2.1:1"], run
+    finally:
+        client.unregister_worker_plugin(name)
+
+
 def test_a_worker_without_datasets_is_named_and_its_students_graded_elsewhere(
     dask_cluster, tmp_path
 ):

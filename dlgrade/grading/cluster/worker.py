@@ -16,6 +16,8 @@ the worker; the client retries the student elsewhere. A worker that dies
 mid-task is the scheduler's to notice: it reruns the task on another worker,
 and `grade_task` refuses a third start (`MAX_STARTS`), whatever the
 scheduler's `allowed-failures`, with an error record naming the lost workers.
+Only starts whose grading never ended count: a finished task rerun because its
+result died with its worker is graded again.
 """
 
 from __future__ import annotations
@@ -299,7 +301,7 @@ def grade_task(plugin_name: str, student: str, submission: bytes | str) -> dict:
             raise WorkerUnfit(message, worker.address) from None
         # Counted once the student's code may run: a worker that is lost before (or that
         # cannot grade at all) costs the student no try.
-        _record_start(plugin_name, student, [*lost_on, worker.address])
+        _record_starts(plugin_name, student, [*lost_on, worker.address])
         worker.log_event(plugin_name, {"key": key, "student": student})  # the client's "now:"
         while not zygote.poll(job):
             if _cancelled(worker, key):
@@ -307,6 +309,10 @@ def grade_task(plugin_name: str, student: str, submission: bytes | str) -> dict:
                 break
             time.sleep(POLL_S)
         result = relocated(job.finish(), job.work_dir)
+        # The grading ended here, so this start was not lost. The scheduler reruns a task
+        # whose finished result died with its worker before the client fetched it; that
+        # rerun must not count this start as a lost one.
+        _record_starts(plugin_name, student, lost_on)
     return with_worker(result, worker, lost_on).to_dict()
 
 
@@ -321,13 +327,13 @@ def _plugin(worker: object, name: str) -> GradingPlugin:
     return worker.plugins[name]
 
 
-def _record_start(batch: str, student: str, workers: list[str]) -> None:
-    """Keep on the scheduler the workers this student's grading was started on."""
+def _record_starts(batch: str, student: str, workers: list[str]) -> None:
+    """Keep on the scheduler the workers this student's grading started on and never ended."""
     get_client().set_metadata(["dlgrade", batch, "starts", student], workers)
 
 
 def starts_of(client: object, batch: str, student: str) -> list[str]:
-    """The workers a student's grading was started on (client side, for error records)."""
+    """The workers a student's grading started on and never ended: those it lost."""
     return list(client.get_metadata(["dlgrade", batch, "starts", student], default=[]))
 
 
