@@ -17,15 +17,18 @@ from dlgrade.engine import SandboxConfig
 from dlgrade.engine.sandbox import device_summary
 from dlgrade.grading.unit import (
     RESULT_NAME,
+    Ending,
     GradeOptions,
     UnitResult,
+    ended_result,
     options_from_dict,
     options_to_dict,
     pack_folder,
     read_result,
+    write_result,
 )
 from dlgrade.grading.zygote import Zygote
-from dlgrade.records import CheckResult, GradeRecord
+from dlgrade.records import CheckResult, GradeRecord, PartStatus
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -114,3 +117,50 @@ def test_each_forked_student_starts_from_the_zygote_not_from_the_previous_studen
 
 def test_the_record_says_which_device_ran_what():
     assert device_summary(SandboxConfig(allow_gpu=False)).startswith("no GPU")
+
+
+def _graded(student: str) -> UnitResult:
+    result = CheckResult("1a", "gradient", 4.0, 4.0, PartStatus.PASSED, "right")
+    return UnitResult(GradeRecord(student, "fall2023", [result]), {"report.html": b"<p>ok</p>"})
+
+
+def _ended(tmp_path: Path, ending: Ending, result: UnitResult | str | None) -> UnitResult:
+    """What `ended_result` makes of a work dir holding `result` (raw text: a torn file)."""
+    work, log = tmp_path / "work", tmp_path / "work" / "log.txt"
+    work.mkdir(parents=True)
+    log.write_text("collecting ...\nlast line of the log\n")
+    if isinstance(result, UnitResult):
+        write_result(work / RESULT_NAME, result)
+    elif isinstance(result, str):
+        (work / RESULT_NAME).write_text(result)
+    options = GradeOptions(checks_dir=tmp_path, timeout_s=30.0, quick=True)
+    return ended_result("ann", options, work, log, ending)
+
+
+def test_a_clean_exit_gives_the_result_the_process_wrote(tmp_path):
+    for code in (0, None):  # None: the zygote died after its child wrote the result
+        result = _ended(tmp_path / str(code), Ending(1.0, False, code), _graded("ann"))
+        assert result == _graded("ann")
+        assert not (tmp_path / str(code) / "work" / RESULT_NAME).exists()
+
+
+@pytest.mark.parametrize(
+    ("ending", "written", "words"),
+    [
+        (Ending(31.0, True, -9), _graded("ann"), "exceeded the 30 s limit and was stopped"),
+        (Ending(2.0, False, 1), None, "exited with code 1 (unexpected) without writing"),
+        (Ending(2.0, False, -9), _graded("ann"), "(killed by signal SIGKILL) after writing"),
+        (Ending(2.0, False, None, "was lost with the server"), None, "was lost with the server"),
+        (Ending(2.0, False, 0), '{"record": {', "is unreadable"),
+    ],
+    ids=["timed-out", "no-record", "crashed-after-writing", "lost", "torn-record"],
+)
+def test_a_bad_ending_is_an_error_record_saying_why(tmp_path, ending, written, words):
+    result = _ended(tmp_path, ending, written)
+    record = result.record
+    assert record.status == "error" and record.student == "ann" and record.quick
+    assert record.duration_s == ending.duration_s and record.results == []
+    reason = record.observations[0].message
+    assert words in reason, reason
+    if "unreadable" not in words:
+        assert "last line of the log" in reason  # the TA sees where the process got to

@@ -30,15 +30,13 @@ from dlgrade.grading.unit import (
     LOG_NAME,
     RESULT_NAME,
     THREAD_VARIABLES,
+    Ending,
     GradeOptions,
     UnitResult,
-    collect_files,
+    ended_result,
     error_record,
-    exit_meaning,
     options_to_dict,
     pytest_args,
-    read_result,
-    tail,
 )
 
 __all__ = [
@@ -178,31 +176,8 @@ class GradingJob:
     def finish(self) -> UnitResult:
         """The result for this submission; call after `poll()` returned True."""
         duration = self.elapsed
-        code = self.process.wait()
-        result_path = self.work_dir / RESULT_NAME
-        if self.timed_out:
-            reason = (
-                f"grading exceeded the {self.options.timeout_s:g} s limit and was stopped; "
-                f"log: {self.log_path}\n{tail(self.log_path)}"
-            )
-            return self._error(reason, duration)
-        if code != 0 or not result_path.is_file():
-            reason = (
-                f"the grading process exited with code {code} ({exit_meaning(code)}) "
-                f"{'and' if result_path.is_file() else 'without'} writing a record; "
-                f"log: {self.log_path}\n{tail(self.log_path)}"
-            )
-            return self._error(reason, duration)
-        try:
-            return read_result(result_path)
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            return self._error(f"the result {result_path} is unreadable: {err!r}", duration)
-        finally:
-            result_path.unlink(missing_ok=True)
-
-    def _error(self, reason: str, duration: float) -> UnitResult:
-        record = error_record(self.student, reason, duration, self.options.quick)
-        return UnitResult(record, collect_files(record, self.work_dir, self.options.junit))
+        ending = Ending(duration, self.timed_out, self.process.wait())
+        return ended_result(self.student, self.options, self.work_dir, self.log_path, ending)
 
 
 def launch_environment(options: GradeOptions) -> dict[str, str]:

@@ -345,6 +345,52 @@ def exit_meaning(code: int) -> str:
     }.get(code, "unexpected")
 
 
+@dataclass(frozen=True)
+class Ending:
+    """How a grading process ended, as the launcher that started it saw it."""
+
+    duration_s: float
+    timed_out: bool  # the launcher stopped it at the time limit
+    exit_code: int | None  # None: never learned (the zygote that forked it died first)
+    unknown_exit: str = "ended without reporting its exit code"
+
+
+def ended_result(
+    student: str, options: GradeOptions, work_dir: Path, log: Path, ending: Ending
+) -> UnitResult:
+    """What a grading process left in `work_dir`: its result, else an error record saying why.
+
+    Both launchers (a fresh interpreter, a child of the zygote) end here. A result is
+    taken only from a process that was not stopped and did not exit with an error;
+    the file is written atomically, so one that exists is complete.
+    """
+
+    def failed(reason: str) -> UnitResult:
+        record = error_record(student, reason, ending.duration_s, options.quick)
+        return UnitResult(record, collect_files(record, work_dir, options.junit))
+
+    where = f"log: {log}\n{tail(log)}"
+    result_path = work_dir / RESULT_NAME
+    if ending.timed_out:
+        return failed(
+            f"grading exceeded the {options.timeout_s:g} s limit and was stopped; {where}"
+        )
+    written = result_path.is_file()
+    if ending.exit_code is None:
+        how = ending.unknown_exit
+    else:
+        how = f"exited with code {ending.exit_code} ({exit_meaning(ending.exit_code)})"
+    if not written or ending.exit_code not in (0, None):
+        after = "after writing a record" if written else "without writing a record"
+        return failed(f"the grading process {how} {after}; {where}")
+    try:
+        return read_result(result_path)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return failed(f"the result {result_path} is unreadable: {err!r}")
+    finally:
+        result_path.unlink(missing_ok=True)
+
+
 def write_result(path: Path, result: UnitResult) -> None:
     write_bytes_atomic(path, json.dumps(result.to_dict()).encode("utf-8"), fsync=False)
 

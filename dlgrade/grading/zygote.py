@@ -32,18 +32,18 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 from dlgrade.grading.unit import (
     LOG_NAME,
     RESULT_NAME,
+    Ending,
     GradeOptions,
     UnitResult,
-    error_record,
-    exit_meaning,
+    ended_result,
     options_from_dict,
     options_to_dict,
-    read_result,
     tail,
 )
 
@@ -406,36 +406,12 @@ class ForkedJob:
 
     def finish(self) -> UnitResult:
         """The result for this submission; call after `poll()` returned True."""
-        duration = self.elapsed
-        result_path = self.work_dir / RESULT_NAME
-        if self.timed_out:
-            reason = (
-                f"grading exceeded the {self.options.timeout_s:g} s limit and was stopped; "
-                f"log: {self.work_dir / LOG_NAME}\n{tail(self.work_dir / LOG_NAME)}"
-            )
-            return self._error(reason, duration)
-        if not result_path.is_file():
-            if self.exit_code is None:
-                why = f"the grading server died ({self.zygote.log_tail()})"
-            else:
-                why = f"exited with code {self.exit_code} ({exit_meaning(self.exit_code)})"
-            reason = (
-                f"the grading process {why} without writing a record; "
-                f"log: {self.work_dir / LOG_NAME}\n{tail(self.work_dir / LOG_NAME)}"
-            )
-            return self._error(reason, duration)
-        try:
-            return read_result(result_path)
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            return self._error(f"the result {result_path} is unreadable: {err!r}", duration)
-        finally:
-            result_path.unlink(missing_ok=True)
-
-    def _error(self, reason: str, duration: float) -> UnitResult:
-        from dlgrade.grading.unit import collect_files
-
-        record = error_record(self.student, reason, duration, self.options.quick)
-        return UnitResult(record, collect_files(record, self.work_dir, self.options.junit))
+        ending = Ending(self.elapsed, self.timed_out, self.exit_code)
+        if self.exit_code is None:
+            lost = f"was lost with the grading server ({self.zygote.log_tail()})"
+            ending = replace(ending, unknown_exit=lost)
+        log = self.work_dir / LOG_NAME
+        return ended_result(self.student, self.options, self.work_dir, log, ending)
 
 
 def _alive(pid: int) -> bool:
