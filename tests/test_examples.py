@@ -125,7 +125,7 @@ def test_wrong_theory_without_notebooks_reports_each_missing_notebook(graded):
 def test_examples_are_generated_from_their_sources():
     """The mistake folders are copies of full marks plus one declared edit each; none drifted."""
     done = subprocess.run(
-        [sys.executable, str(SUBMISSIONS / "build_examples.py"), "--check"],
+        [sys.executable, str(SUBMISSIONS.parent / "build_examples.py"), "--check"],
         capture_output=True,
         text=True,
     )
