@@ -138,7 +138,10 @@ def part_stats(records: Sequence[GradeRecord]) -> pd.DataFrame:
 
     Parts with no grade (awaiting manual review, skipped, or a harness error)
     are left out of the pass rate and the mean, and counted in `pending` and
-    `errors`.
+    `errors`. Only parts whose verdicts are all in are ranked: a part still
+    awaiting a TA for someone comes after them (its few automatic verdicts, such
+    as "no notebook found", say nothing about how hard it is), then parts with
+    no graded submission at all.
     """
     rows = [
         {
@@ -156,7 +159,8 @@ def part_stats(records: Sequence[GradeRecord]) -> pd.DataFrame:
         for r in record.results
     ]
     columns = [
-        "part", "name", "max_points", "graded", "pending", "errors", "pass_rate", "mean_percent"
+        "part", "name", "max_points", "graded", "passed", "pending", "errors", "pass_rate",
+        "mean_percent",
     ]  # fmt: skip
     if not rows:
         return pd.DataFrame(columns=columns)
@@ -170,12 +174,25 @@ def part_stats(records: Sequence[GradeRecord]) -> pd.DataFrame:
     )
     by_part = graded.groupby("part", sort=False)
     stats["graded"] = by_part.size().reindex(stats.index).fillna(0).astype(int)
+    stats["passed"] = by_part["passed"].sum().reindex(stats.index).fillna(0).astype(int)
     stats["pass_rate"] = (100 * by_part["passed"].mean()).reindex(stats.index).round(1)
     mean_fraction = by_part["points"].sum() / by_part["max_points"].sum()
     stats["mean_percent"] = (100 * mean_fraction).reindex(stats.index).round(1)
     stats = stats.reset_index()[columns]
-    # Hardest first; parts with no graded submission yet (all pending) go last.
-    return stats.sort_values(["pass_rate", "mean_percent"], na_position="last", ignore_index=True)
+    order = stats.assign(awaiting=stats["pending"] > 0).sort_values(
+        ["awaiting", "pass_rate", "mean_percent"], na_position="last", kind="stable"
+    )
+    return stats.loc[order.index].reset_index(drop=True)
+
+
+def hardest_part(records: Sequence[GradeRecord]) -> tuple[str, int, int] | None:
+    """(part, passed, graded) for the part ranked hardest, or None when none is ranked."""
+    stats = part_stats(records)
+    ranked = stats[(stats["pending"] == 0) & (stats["graded"] > 0)]
+    if ranked.empty:
+        return None
+    first = ranked.iloc[0]
+    return str(first["part"]), int(first["passed"]), int(first["graded"])
 
 
 def flags(records: Sequence[GradeRecord], similarity: SimilarityReport | None = None) -> list[Flag]:

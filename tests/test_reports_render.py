@@ -233,3 +233,26 @@ def test_student_page_lists_failed_cells_and_says_a_harness_error_is_not_theirs(
     banner = re.search(r'<div class="banner error" id="harness-errors">(.*?)</div>', html, re.S)
     assert "The grader failed on 5-q3." in banner.group(1)
     assert "dlgrade grade DIR --out OUT --force --only ann" in banner.group(1)
+
+
+def test_a_part_awaiting_a_ta_is_not_ranked_hardest_on_its_few_automatic_verdicts():
+    def record(student: str, q3: str, comment: str) -> GradeRecord:
+        results = [
+            CheckResult("5-q3", "gradients", 14.0 if q3 == "passed" else 0.0, 14.0, q3),
+            CheckResult("4-comment", "comment", 0.0, 5.0, comment, "no notebook for problem 4"),
+        ]
+        return GradeRecord(student, "fall2023", results)
+
+    # Only ben's 4-comment has a verdict (his notebook is missing); the others await a TA.
+    records = [record("ann", "passed", "manual"), record("ben", "failed", "failed")]
+    records.append(record("cat", "passed", "manual"))
+    parts = summaries.part_stats(records)
+    assert parts["part"].tolist() == ["5-q3", "4-comment"]
+    assert parts.iloc[0][["graded", "passed", "pending"]].tolist() == [3, 2, 0]
+    assert summaries.hardest_part(records) == ("5-q3", 2, 3)
+    # Once the TA's verdicts are merged the part is ranked like any other.
+    merged = [record(name, q3, "failed") for name, q3 in [("ann", "passed"), ("ben", "failed")]]
+    assert summaries.hardest_part(merged) == ("4-comment", 0, 2)
+    awaiting_all = [record("ann", "passed", "manual")]
+    assert summaries.hardest_part([GradeRecord("dan", "", [], "error")]) is None
+    assert summaries.hardest_part(awaiting_all) == ("5-q3", 1, 1)

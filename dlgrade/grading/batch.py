@@ -42,6 +42,7 @@ from dlgrade.intake import ClassInput, read_class
 from dlgrade.intake.outputs import WORK_DIR, record_intake
 from dlgrade.records import PLEASE_REPORT, GradeRecord
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError, SimilarityReport, find_similar
+from reports.summaries import hardest_part
 
 POLL_S = 0.1  # how often finished processes are noticed; cheap next to grading
 Launcher = Literal["zygote", "fresh"]
@@ -308,26 +309,6 @@ def _scores_line(records: Sequence[GradeRecord]) -> str:
         part, passed, judged = hardest
         line += f"; hardest part {part} (passed by {passed} of {judged})"
     return line
-
-
-def hardest_part(records: Sequence[GradeRecord]) -> tuple[str, int, int] | None:
-    """(part, passed, judged) for the part with the lowest pass rate.
-
-    Only judged parts count: manual parts await a TA, skipped ones were not
-    graded in this run (quick mode, --problems) and errors are the harness's,
-    so none of them is a failure.
-    """
-    judged: dict[str, list[bool]] = {}
-    for record in records:
-        if record.status == "error":
-            continue
-        for result in record.results:
-            if result.status not in ("manual", "skipped", "error"):
-                judged.setdefault(result.part, []).append(result.status == "passed")
-    if not judged:
-        return None
-    part = min(judged, key=lambda p: sum(judged[p]) / len(judged[p]))
-    return part, sum(judged[part]), len(judged[part])
 
 
 def _attention_line(outcome: BatchOutcome, out: Path) -> str:
