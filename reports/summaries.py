@@ -138,10 +138,10 @@ def part_stats(records: Sequence[GradeRecord]) -> pd.DataFrame:
 
     Parts with no grade (awaiting manual review, skipped, or a harness error)
     are left out of the pass rate and the mean, and counted in `pending` and
-    `errors`. Only parts whose verdicts are all in are ranked: a part still
-    awaiting a TA for someone comes after them (its few automatic verdicts, such
-    as "no notebook found", say nothing about how hard it is), then parts with
-    no graded submission at all.
+    `errors`. Only parts whose verdicts are all in are ranked, hardest first;
+    after them come the parts no submission was graded on (skipped in quick
+    mode, say), then the parts still awaiting a TA for someone: their few
+    automatic verdicts (a missing notebook) say nothing about how hard they are.
     """
     rows = [
         {
