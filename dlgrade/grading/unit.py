@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from dlgrade.data.atomic import write_bytes_atomic
+from dlgrade.engine.reaper import LEDGER_ENV, LEDGER_NAME, reap_ledger
 from dlgrade.records import GradeRecord, Observation, ObservationKind
 
 LOG_NAME = "grading.log"
@@ -73,6 +74,8 @@ class GradeOptions:
     # students at once, cores // N keeps N torch/BLAS pools from fighting over
     # the same cores, which would make parallel grading barely faster.
     threads: int | None = None
+    # How the notebooks are isolated (dlgrade.engine.isolation): never chosen for you.
+    isolation: str = "bwrap"
 
 
 def options_to_dict(options: GradeOptions) -> dict:
@@ -142,6 +145,12 @@ def grade_submission(
             folder = Path(submission).resolve()
             student = student or folder.name
         apply_thread_budget(options)
+        if options.isolation == "user":
+            from dlgrade.grading.preload import preload_grader
+
+            preload_grader()  # before any notebook runs: nothing is read from disk after
+        # This process grades one submission: its kernels' uids go to its launcher's ledger.
+        os.environ[LEDGER_ENV] = str(scratch / LEDGER_NAME)
         code = _run_pytest(options, folder, scratch)
         record = _record(student, code, scratch, options, time.time() - started)
         return UnitResult(record, collect_files(record, scratch, options.junit))
@@ -304,6 +313,7 @@ def pytest_args(
         args.append("--visible-only")
     if options.problems:
         args += ["--problems", ",".join(options.problems)]
+    args += ["--isolation", options.isolation]
     if junit is not None:
         args += ["--junitxml", str(junit)]
     return args + list(options.extra_args)
@@ -369,6 +379,8 @@ def ended_result(
         record = error_record(student, reason, ending.duration_s, options.quick)
         return UnitResult(record, collect_files(record, work_dir, options.junit))
 
+    # Whatever the notebooks started dies before anything they could reach is read.
+    reap_ledger(work_dir / LEDGER_NAME)
     where = f"log: {log}\n{tail(log)}"
     result_path = work_dir / RESULT_NAME
     if ending.timed_out:
