@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dlgrade.autograder.build import build_gradescope_zip
 from dlgrade.autograder.config import (
+    CONFIG_FILE,
     DEFAULT_TIMEOUT_S,
     GRADESCOPE_MAX_S,
     AutograderConfig,
@@ -19,6 +20,8 @@ from dlgrade.autograder.config import (
 )
 from dlgrade.autograder.run import ResultsNotWritten, run_gradescope
 from dlgrade.commands.grade import problem_list
+from dlgrade.engine import isolation
+from dlgrade.engine.errors import SandboxUnavailable
 from dlgrade.engine.isolation import MODES
 
 
@@ -81,6 +84,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Gradescope's autograder folder (default: %(default)s)",
     )
     inside.set_defaults(func=run_inside)
+    check = targets.add_parser(
+        "check-isolation",
+        help="say whether autograder.toml's isolation mode works here (called by setup.sh)",
+    )
+    check.add_argument(
+        "--root", type=Path, default=Path("/autograder"), help="default: %(default)s"
+    )
+    check.set_defaults(func=run_check_isolation)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -106,6 +117,17 @@ def run_build(args: argparse.Namespace) -> int:
         f"wrote {args.out}: setup.sh, run_autograder, autograder.toml and {harness} harness files"
     )
     print("upload it on Gradescope: assignment > Configure Autograder > Zip file upload")
+    return 0
+
+
+def run_check_isolation(args: argparse.Namespace) -> int:
+    try:
+        config = AutograderConfig.load(args.root / "source" / CONFIG_FILE)
+        isolation.require(config.isolation)
+    except (AutograderError, SandboxUnavailable) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"isolation {config.isolation} works here: {isolation.DESCRIPTIONS[config.isolation]}")
     return 0
 
 
