@@ -75,10 +75,13 @@ def test_in_user_mode_one_student_cannot_touch_another(tmp_path):
     attacker, victim = school / "mallory", school / "alice"
     shutil.copytree(EXAMPLES / "fall2023-misread-dataset2", attacker)
     shutil.copytree(EXAMPLES / "fall2023-full-marks", victim)
+    out = tmp_path / "out"
     attacks.with_cell(attacker / "HW1P3.ipynb", attacks.reach_classmate(mark), first=True)
+    # and a daemon that rewrites every .unit.json under OUT to full marks for 90 s
+    daemon = attacks.marker("batch-daemon")
+    attacks.with_cell(attacker / "HW1P3.ipynb", attacks.forge_from_daemon(out, daemon))
     # alice's kernel stays up long enough for mallory to find it
     attacks.with_cell(victim / "HW1P3.ipynb", "import time\ntime.sleep(30)", first=True)
-    out = tmp_path / "out"
     done = dlgrade(
         "grade", str(school), "--out", str(out), "--isolation", "user", "--jobs", "2",
         "--problems", "p3", "--quick", "--no-similarity", "--no-progress",
@@ -94,6 +97,9 @@ def test_in_user_mode_one_student_cannot_touch_another(tmp_path):
     )
     assert not [p for p in (out / "alice").rglob("*") if p.is_file() and mark in _text(p)]
     assert (out.stat().st_mode & 0o077) == 0  # OUT is root's alone in this mode
+    assert any(daemon in o["message"] for o in mallory["observations"])  # it ran
+    assert {r["part"]: r["status"] for r in mallory["results"]}["3a-2"] == "failed"  # honest
+    assert attacks.processes_with(daemon) == []  # and was gone before the grades were read
 
 
 def _text(path: Path) -> str:
