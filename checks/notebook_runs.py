@@ -155,7 +155,14 @@ class NotebookRuns:
             return ProblemRun(problem, None, reason, PartStatus.MALFORMED)
         found = ", ".join(s.path.name for s in self.submission.sources) or "no notebooks"
         reason = f"no notebook for problem {problem[1:]} was found (the folder has: {found})"
+        # A link is never opened, so it cannot be matched to a problem: name every one.
+        links = [link.message for link in self.submission.links if _code_name(link.name)]
+        reason = "; ".join([reason, *links])
         return ProblemRun(problem, None, reason, PartStatus.FAILED)
+
+
+def _code_name(name: str) -> bool:
+    return Path(name).suffix in (".ipynb", ".py") or "." not in Path(name).name
 
 
 def malformed(source: SourceFile) -> str:
