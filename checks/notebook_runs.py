@@ -123,9 +123,10 @@ class NotebookRuns:
             if pid in self.probes
             for p in self.probes[pid]()
         ]
-        watches = [
+        found = [
             w for pid in source.problem_ids if pid in self.watches for w in self.watches[pid]()
         ]
+        watches = list({w.name: w for w in found}.values())  # problems may share a watch
         run = run_notebook(
             source, probes, self.config, workdir_from=self.submission.path, watches=watches
         )
