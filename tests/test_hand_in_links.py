@@ -88,6 +88,10 @@ def test_every_link_is_named_on_the_record_and_flagged(graded: Path):
     assert named["gone.ipynb"] == "`gone.ipynb` is a link to `missing.ipynb`: not graded"
     flags = (graded / "index.html").read_text()
     assert "link-refused in hw1p5.ipynb" in flags
+    assert (
+        "`hw1p5.ipynb` is a link to `../../solutions/x.ipynb`: not graded"
+        in (graded / "linker" / "report.html").read_text()
+    )
     assert "link-refused" not in json.dumps(_record(graded, "honest"))
 
 
