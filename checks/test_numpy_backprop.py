@@ -529,8 +529,11 @@ def _q4_concerns(
     grader ran train_one_epoch), and an epoch count other than asked by the notebook."""
     shapes = [(n_in, n_out) for n_in, n_out in LAYERS]
     if values.get("decision") == "retrain":
-        loaded = weights_source.probed_loads(values, (f"loads{e}" for e in range(3)))
-        loads = weights_source.weight_loads(loaded, shapes, None)
+        # The notebook's own saves count (a file it wrote holds its training); only what
+        # train_one_epoch loaded while the grader ran it made the weights judged.
+        probed = weights_source.probed_loads(values, (f"loads{e}" for e in range(3)))
+        found = weights_source.weight_loads(weights_source.read_loads(run) + probed, shapes, None)
+        loads = [load for load in found if load.cell == weights_source.PROBE_CELL]
         return [weights_source.loaded_concern(run, loads, "the weights train_one_epoch left")]
     epochs = history.epochs
     if values.get("decision") != "notebook" or not epochs:

@@ -29,6 +29,8 @@ from dlgrade.records import ObservationKind
 CREDIT_SETTING = "loaded_weights_credit"
 ASKED_EPOCHS = 3  # ASSIGNMENT.md, problem 5 Q4: "the notebook trains 3 epochs"
 _LOADERS = {"numpy.load", "pickle.load", "pickle.loads", "torch.load", "load_state_dict"}
+_SAVERS = {"numpy.save", "numpy.savez", "numpy.savez_compressed", "torch.save", "pickle.dump"}
+_SUFFIXES = (".npy", ".npz")  # numpy adds them when the name has none
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,16 @@ class Load:
     loader: str
     file: str
     shapes: tuple[tuple[int, ...], ...]
+
+    @property
+    def saves(self) -> bool:
+        return self.loader in _SAVERS
+
+    @property
+    def archive(self) -> str:
+        """The file without an npz member or numpy's suffix: 'w.npz[w0]' and 'w' -> 'w'."""
+        name = self.file.partition("[")[0]
+        return name.removesuffix(_SUFFIXES[0]).removesuffix(_SUFFIXES[1])
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ def probed_loads(values: dict, keys: Iterable[str]) -> list[Load]:
 
 
 def _load(cell: int, value: object) -> Load | None:
-    if not isinstance(value, dict) or value.get("loader") not in _LOADERS:
+    if not isinstance(value, dict) or value.get("loader") not in _LOADERS | _SAVERS:
         return None
     shapes = value.get("shapes")
     if not isinstance(shapes, list) or not all(_is_shape(s) for s in shapes):
@@ -83,13 +95,24 @@ def weight_loads(
     loads: Iterable[Load], weight_shapes: Iterable[tuple[int, ...]], last_cell: int | None
 ) -> list[Load]:
     """Loads that returned an array shaped like one of the network's weight matrices (either
-    orientation), made no later than `last_cell` (None: any cell)."""
+    orientation), made no later than `last_cell` (None: any cell), from a file the notebook
+    did not save itself earlier (`loads` in the order they were made).
+
+    `load_state_dict` counts only beside such a load in the same cell: on its own it
+    may restore a copy the notebook kept in memory (the best epoch's weights).
+    """
     wanted = {tuple(s) for s in weight_shapes} | {tuple(reversed(s)) for s in weight_shapes}
-    return [
-        load
-        for load in loads
-        if (last_cell is None or load.cell <= last_cell) and wanted & set(load.shapes)
-    ]
+    saved: set[str] = set()
+    found = []
+    for load in loads:
+        if load.saves:
+            saved.add(load.archive)
+        elif load.archive and load.archive in saved:
+            continue
+        elif (last_cell is None or load.cell <= last_cell) and wanted & set(load.shapes):
+            found.append(load)
+    from_files = {load.cell for load in found if load.loader != "load_state_dict"}
+    return [load for load in found if load.loader != "load_state_dict" or load.cell in from_files]
 
 
 def loaded_concern(run: NotebookRun, loads: list[Load], what: str) -> Concern | None:

@@ -5,12 +5,14 @@ full-marks example: a P5 `train_one_epoch` that loads weights a real
 training of the reference wrote; a P5 notebook that starts from loaded
 weights and trains 2 epochs instead of 3; a P4 model restored with
 `torch.load` + `load_state_dict` from a model trained here; and the honest
-full-marks notebooks, which are not flagged.
+full-marks notebooks (P4 saving and reloading its own model), which are not flagged.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import pickle
 import shutil
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from checks.weights_source import (
 )
 from dlgrade.cli import main
 from dlgrade.data import load
+from dlgrade.engine.sandbox import SHIM_DIR
 from reference import numpy_backprop as ref
 
 FULL_MARKS = (
@@ -52,9 +55,13 @@ def test_and_train():
 
 for i in range(3):
     test_and_train()"""
-WARM_START = """start = np.load("start.npy", allow_pickle=True)
+WARM_START = """import pickle
+with open("start.pkl", "rb") as handle:
+    start = pickle.load(handle)
 for i in range(3):
     weights[i][...] = start[i]"""
+CHECKPOINT = """torch.save(model.state_dict(), "checkpoint.pt")
+model.load_state_dict(torch.load("checkpoint.pt"))"""
 RESTORED = """n_epochs = 5
 train_losses = [0.55, 0.40, 0.36, 0.33, 0.31]
 test_losses = [0.47, 0.42, 0.39, 0.37, 0.36]
@@ -131,13 +138,17 @@ def _class(tmp: Path) -> Path:
         cells.insert(index, nbformat.v4.new_code_cell(WARM_START))
 
     _edited(FULL_MARKS / P5_NOTEBOOK, warm / P5_NOTEBOOK, warm_edit)
-    np.save(warm / "start.npy", np.array(list(trained.weights), dtype=object), allow_pickle=True)
+    (warm / "start.pkl").write_bytes(pickle.dumps(list(trained.weights)))
     _edited(FULL_MARKS / P4_NOTEBOOK, loader / P4_NOTEBOOK, _replace("n_epochs = 5", RESTORED))
     _p4_state(loader / "fashion_model.pt")
-    honest = root / "honest"
-    honest.mkdir()
-    for name in (P4_NOTEBOOK, P5_NOTEBOOK):
-        shutil.copy(FULL_MARKS / name, honest / name)
+    honest = root / "honest"  # the full-marks notebooks; P4 also saves and reloads its model
+    shutil.copytree(FULL_MARKS, honest, ignore=shutil.ignore_patterns("*.toml", "HW1P3*"))
+
+    def checkpoint(cells):
+        index = _cell_index(cells, "n_epochs = 5")
+        cells.insert(index + 1, nbformat.v4.new_code_cell(CHECKPOINT))
+
+    _edited(FULL_MARKS / P4_NOTEBOOK, honest / P4_NOTEBOOK, checkpoint)
     return root
 
 
@@ -185,7 +196,7 @@ def test_a_warm_start_and_two_epochs_are_both_named(graded: Path):
     q4 = _result(graded, "p5-warm-two-epochs", "5-q4")
     source = q4["details"]["weights_source"]
     assert "the trained weights came from a file" in source
-    assert "numpy.load('start.npy') in cell" in source and "784x32, 32x32, 32x10" in source
+    assert "pickle.load('start.pkl') in cell" in source and "784x32, 32x32, 32x10" in source
     assert "the notebook trained 2 epochs; the assignment asks for 3" in source
     kinds = {kind for kind, _, _ in _observed(graded, "p5-warm-two-epochs")}
     assert {"weights-loaded", "epochs-differ"} <= kinds
@@ -230,5 +241,26 @@ def test_only_loads_shaped_like_the_graded_weights_before_they_were_taken_count(
     shapes = [(784, 32), (32, 32), (32, 10)]
     assert weight_loads([data, early, late], shapes, last_cell=5) == [early]
     assert weight_loads([data, probed], shapes, None) == [probed]
+    # A file the notebook saved itself holds its own training; a state dict restored
+    # from memory (the best epoch kept with copy.deepcopy) is no file.
+    saved = Load(2, "numpy.savez", "w", ())
+    own = Load(4, "numpy.load", "w.npz[w0]", ((784, 32),))
+    restored = Load(4, "load_state_dict", "", ((32, 784),))
+    assert weight_loads([saved, own, restored], shapes, None) == []
+    assert weight_loads([own, restored], shapes, None) == [own, restored]
     assert epochs_concern(3) is None
     assert epochs_concern(1).message == "the notebook trained 1 epoch; the assignment asks for 3"
+
+
+def test_the_shim_finds_weights_inside_what_a_loader_returned():
+    # np.save of a list of arrays stores an object array; np.save of a dict a 0-d one
+    path = SHIM_DIR / "_dlgrade_shim" / "loads.py"
+    spec = importlib.util.spec_from_file_location("shim_loads", path)
+    loads = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loads)
+    ragged = np.empty(2, dtype=object)
+    ragged[:] = [np.zeros((784, 32)), np.zeros((32, 10))]
+    found: list = []
+    loads._shapes(ragged, found, 0)
+    loads._shapes(np.array({"W1": np.zeros((32, 32))}, dtype=object), found, 0)
+    assert found == [[784, 32], [32, 10], [32, 32]]

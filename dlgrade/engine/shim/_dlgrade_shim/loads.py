@@ -4,7 +4,9 @@ Weights read from a file (`np.load`, `pickle`, `torch.load`,
 `load_state_dict`) look trained to a check that measures only accuracy.
 Each loader is wrapped once (pickle at start-up, numpy and torch when they are
 imported); a call made directly from a notebook cell, or from a function a
-cell defined, adds one short entry (loader, file name, shapes). The `loads`
+cell defined, adds one short entry (loader, file name, shapes). Saves
+(`np.save`, `np.savez`, `torch.save`, `pickle.dump`) are recorded by file name
+too: a file the notebook wrote and reads back is its own training. The `loads`
 watch moves the entries into the value history after each cell, which
 attributes them to that cell; calls made while a grader probe runs are kept
 apart, for a probe that runs the student's training to report itself.
@@ -37,6 +39,7 @@ def install():
     """Wrap pickle now, and numpy or torch if something imported them already."""
     pickle.load = _wrapped(pickle.load, "pickle.load")
     pickle.loads = _wrapped(pickle.loads, "pickle.loads")
+    pickle.dump = _wrapped(pickle.dump, "pickle.dump", saves=True, file_at=1)
     if "numpy" in sys.modules:
         patch_numpy(sys.modules["numpy"])
     if "torch" in sys.modules:
@@ -47,6 +50,8 @@ def patch_numpy(module):
     if getattr(module.load, "_dlgrade_load", False):
         return
     module.load = _wrapped(module.load, "numpy.load")
+    for name in ("save", "savez", "savez_compressed"):
+        setattr(module, name, _wrapped(getattr(module, name), f"numpy.{name}", saves=True))
     npz = module.lib.npyio.NpzFile
     npz.__getitem__ = _wrapped(npz.__getitem__, "numpy.load", member=True)
 
@@ -55,18 +60,21 @@ def patch_torch(module):
     if getattr(module.load, "_dlgrade_load", False):
         return
     module.load = _wrapped(module.load, "torch.load")
+    # A file the notebook saved itself and loads back holds its own training.
+    module.save = _wrapped(module.save, "torch.save", saves=True, file_at=1)
     nn = module.nn.Module
     nn.load_state_dict = _wrapped(nn.load_state_dict, "load_state_dict", argument=True)
 
 
-def _wrapped(function, loader, member=False, argument=False):
+def _wrapped(function, loader, member=False, argument=False, saves=False, file_at=0):
     @functools.wraps(function)
     def load(*args, **kwargs):
         result = function(*args, **kwargs)
         try:
             if _from_notebook(sys._getframe(1)):
                 given = args[1] if argument and len(args) > 1 else kwargs.get("state_dict")
-                _record(loader, args, result if not argument else given, member)
+                value = None if saves else given if argument else result
+                _record(loader, args[file_at:] if not member else args, value, member)
         except Exception:  # noqa: BLE001 -- recording must never break the student's code
             pass
         return result
