@@ -52,8 +52,9 @@ def patch_numpy(module):
     module.load = _wrapped(module.load, "numpy.load")
     for name in ("save", "savez", "savez_compressed"):
         setattr(module, name, _wrapped(getattr(module, name), f"numpy.{name}", saves=True))
-    npz = module.lib.npyio.NpzFile
-    npz.__getitem__ = _wrapped(npz.__getitem__, "numpy.load", member=True)
+    npz = getattr(getattr(module.lib, "npyio", None), "NpzFile", None)
+    if npz is not None:  # where numpy keeps it (numpy 1.x and 2.x alike)
+        npz.__getitem__ = _wrapped(npz.__getitem__, "numpy.load", member=True)
 
 
 def patch_torch(module):
