@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from checks.answers.errors import AnswersLink
 from checks.answers.loading import AnswersSource, find_answers_file
 from checks.notebook_runs import NOTEBOOK_PROBLEMS, RUNS_OVERRIDE, NotebookRuns, sandbox_config
 from checks.probes import WATCHES_BY_PROBLEM, probes_by_problem
@@ -58,7 +59,9 @@ def answers(grader: Grader, submission_path: Path, assignment: Any) -> AnswersSo
     section.
     """
     source = AnswersSource.load(find_answers_file(submission_path), assignment.id)
-    if source.error is not None:
+    if isinstance(source.error, AnswersLink):
+        grader.observe("answers.toml", "link-refused", source.error.detail)
+    elif source.error is not None:
         grader.observe("answers.toml", "answers-invalid", str(source.error))
     if source.answers is not None:
         for warning in source.answers.warnings:
@@ -79,9 +82,13 @@ def record(request: pytest.FixtureRequest) -> CheckRecord:
 
 
 @pytest.fixture(scope="session")
-def submission(submission_path: Path) -> Submission:
-    """The submission's notebooks mapped to problems by content (see dlgrade.engine.discover)."""
-    return discover(submission_path)
+def submission(grader: Grader, submission_path: Path) -> Submission:
+    """The submission's notebooks mapped to problems by content (see dlgrade.engine.discover);
+    every link in it is named on the record, never followed."""
+    found = discover(submission_path)
+    for link in found.links:
+        grader.observe(link.name, "link-refused", link.message)
+    return found
 
 
 @pytest.fixture(scope="session")

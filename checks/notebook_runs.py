@@ -124,9 +124,10 @@ class NotebookRuns:
             if pid in self.probes
             for p in self.probes[pid]()
         ]
-        watches = [
+        found = [
             w for pid in source.problem_ids if pid in self.watches for w in self.watches[pid]()
         ]
+        watches = list({w.name: w for w in found}.values())  # problems may share a watch
         run = run_notebook(
             source, probes, self.config, workdir_from=self.submission.path, watches=watches
         )
@@ -156,7 +157,14 @@ class NotebookRuns:
             return ProblemRun(problem, None, reason, PartStatus.MALFORMED)
         found = ", ".join(s.path.name for s in self.submission.sources) or "no notebooks"
         reason = f"no notebook for problem {problem[1:]} was found (the folder has: {found})"
+        # A link is never opened, so it cannot be matched to a problem: name every one.
+        links = [link.message for link in self.submission.links if _code_name(link.name)]
+        reason = "; ".join([reason, *links])
         return ProblemRun(problem, None, reason, PartStatus.FAILED)
+
+
+def _code_name(name: str) -> bool:
+    return Path(name).suffix in (".ipynb", ".py") or "." not in Path(name).name
 
 
 def malformed(source: SourceFile) -> str:

@@ -28,6 +28,7 @@ P5_WATCH_BUDGET = 64 << 20  # a weight set is ~210 kB: room for ~300 snapshots
 P4_IMAGE_COUNT = 16
 P4_FULL_SIZES = (60_000, 10_000)
 P4_WATCH = "p4_training"
+LOADS_WATCH = "loads"  # loader calls (np.load, pickle, torch.load, load_state_dict) per cell
 
 
 @cache
@@ -59,7 +60,7 @@ def p4_probes() -> list[Probe]:
 
 def p4_watches() -> list[Watch]:
     """Optimizer steps per first-layer weight and the inputs the first layer saw."""
-    return [Watch(P4_WATCH, kernel_code("p4_watch"), budget_bytes=4 << 20)]
+    return [Watch(P4_WATCH, kernel_code("p4_watch"), budget_bytes=4 << 20), loads_watch()]
 
 
 def p5_probes(retrain: bool = False) -> list[Probe]:
@@ -109,7 +110,12 @@ def p5_probes(retrain: bool = False) -> list[Probe]:
 def p5_watches() -> list[Watch]:
     """The weights right after initialisation, their changes, and the notebook's own epochs."""
     code = kernel_code("p5_tools") + kernel_code("p5_watch")
-    return [Watch(P5_WATCH, code, budget_bytes=P5_WATCH_BUDGET)]
+    return [Watch(P5_WATCH, code, budget_bytes=P5_WATCH_BUDGET), loads_watch()]
+
+
+def loads_watch() -> Watch:
+    """Shared by problems 4 and 5 (a notebook holding both runs it once)."""
+    return Watch(LOADS_WATCH, kernel_code("loads_watch"), budget_bytes=1 << 20)
 
 
 def p5_dataset() -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,7 @@ import pytest
 
 from checks import p4_network as network
 from checks import p4_values as read
+from checks import weights_source
 from checks.notebook_runs import require_probe
 from checks.p4_accuracy import Measured, measure, reported_problem
 from checks.p4_comment import comment, figure_images, problem_cells
@@ -146,10 +147,14 @@ def measured(p4, p4_values, trace, graded, quick) -> Measured:
 
 
 @pytest.mark.part("4-acc")
-def test_test_accuracy(measured, quick, record):
+def test_test_accuracy(p4, graded, measured, quick, grader, part, record):
     full, zero = ACCURACY_BANDS[quick]
     accuracy = measured.accuracy
     record.add("found", f"test accuracy {accuracy:.2%}, {measured.how}")
+    concern = weights_source.report(
+        [_loaded_model(p4, graded)], p4.source.path.name, grader.observe, record
+    )
+    credit = part.setting(weights_source.CREDIT_SETTING, 1.0)
     notes = []
     if measured.fallback:
         notes.append(f"fallback to the student's own test set: {measured.fallback}")
@@ -160,6 +165,7 @@ def test_test_accuracy(measured, quick, record):
     if notes:
         record.add("note", "; ".join(notes))
     if accuracy >= full:
+        weights_source.apply_credit(concern, credit)
         return
     fraction = max(0.0, (accuracy - zero) / (full - zero))
     message = f"test accuracy {accuracy:.2%} ({measured.how}); full credit from {full:.0%}, partial credit from {zero:.0%}"
@@ -168,7 +174,17 @@ def test_test_accuracy(measured, quick, record):
         if measured.note.out_of_time:
             # the time limit kept the training from running: nothing to judge (SPEC: timeout)
             raise CheckFailed(message, PartStatus.TIMEOUT)
+    if concern:
+        message = f"{message}; {concern}"
+        fraction = fraction * credit if credit < 1 else fraction
     raise PartialCredit(fraction, message) if fraction > 0 else CheckFailed(message)
+
+
+def _loaded_model(run: NotebookRun, graded: network.Choice) -> weights_source.Concern | None:
+    """The graded model's weights came from a file (torch.load, load_state_dict, np.load...)."""
+    shapes = [tuple(s) for s in graded.candidate.shapes]
+    loads = weights_source.weight_loads(weights_source.read_loads(run), shapes, None)
+    return weights_source.loaded_concern(run, loads, f"`{graded.candidate.name}`'s weights")
 
 
 # --- 4-curves -----------------------------------------------------------------------

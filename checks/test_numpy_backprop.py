@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from checks import weights_source
 from checks.notebook_runs import require_probe
 from checks.p5_judging import (
     dataset_report_problems,
@@ -472,11 +473,16 @@ def _reference_curve(quick: bool, scaled: bool) -> list[float]:
 
 
 @pytest.mark.part("5-q4")
-def test_q4_training_reaches_accuracy(p5, history, q4_scale, quick, reference_curve, record):
+def test_q4_training_reaches_accuracy(
+    p5, history, q4_scale, quick, reference_curve, grader, part, record
+):
     values, holder = interface(p5, "p5_q4", "train_one_epoch()")
     factor, scale_note = q4_scale
     epochs, how = _trained_weights(p5, values, history, holder)
     record.add("found", how)
+    concern = weights_source.report(
+        _q4_concerns(p5, values, history), p5.source.path.name, grader.observe, record
+    )
     mnist = load("mnist")
     inputs = mnist.x_test * factor[0] + factor[1]
     accuracies = [round(ref.evaluate(p, inputs, mnist.y_test)[1], 4) for p in epochs]
@@ -511,8 +517,34 @@ def test_q4_training_reaches_accuracy(p5, history, q4_scale, quick, reference_cu
         raise CheckFailed(
             f"after {len(accuracies)} epochs of your train_one_epoch ({how}) the test accuracy is "
             f"{accuracies[-1]:.1%} (per epoch: {', '.join(f'{a:.1%}' for a in accuracies)}); "
-            f"expected at least {gate:.0%}"
+            f"expected at least {gate:.0%}" + (f"; {concern}" if concern else "")
         )
+    weights_source.apply_credit(concern, part.setting(weights_source.CREDIT_SETTING, 1.0))
+
+
+def _q4_concerns(
+    run: NotebookRun, values: dict, history: WeightHistory
+) -> list[weights_source.Concern | None]:
+    """Weights loaded from a file before the last epoch the grader judges (or while the
+    grader ran train_one_epoch), and an epoch count other than asked by the notebook."""
+    shapes = [(n_in, n_out) for n_in, n_out in LAYERS]
+    if values.get("decision") == "retrain":
+        # The notebook's own saves count (a file it wrote holds its training); only what
+        # train_one_epoch loaded while the grader ran it made the weights judged.
+        probed = weights_source.probed_loads(values, (f"loads{e}" for e in range(3)))
+        found = weights_source.weight_loads(weights_source.read_loads(run) + probed, shapes, None)
+        loads = [load for load in found if load.cell == weights_source.PROBE_CELL]
+        return [weights_source.loaded_concern(run, loads, "the weights train_one_epoch left")]
+    epochs = history.epochs
+    if values.get("decision") != "notebook" or not epochs:
+        return []
+    loads = weights_source.weight_loads(
+        weights_source.read_loads(run), shapes, max(s.cell for s in epochs)
+    )
+    return [
+        weights_source.loaded_concern(run, loads, "the trained weights"),
+        weights_source.epochs_concern(len(epochs)),
+    ]
 
 
 def _trained_weights(

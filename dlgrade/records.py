@@ -73,6 +73,9 @@ class ObservationKind(StrEnum):
     ANSWERS_INVALID = "answers-invalid"
     ANSWERS_WARNING = "answers-warning"
     SOURCE_CHOSEN = "source-chosen"  # two files held one problem: which was graded and why
+    LINK_REFUSED = "link-refused"  # a hand-in file is a link: never read, run or graded
+    WEIGHTS_LOADED = "weights-loaded"  # the graded weights came from a file (checks.weights_source)
+    EPOCHS_DIFFER = "epochs-differ"  # the notebook trained another number of epochs than asked
     # The harness around the checks (dlgrade/grading).
     GRADING_ERROR = "grading-error"  # the grading process crashed or hung
     REPORT_ERROR = "report-error"  # the student's report page could not be rendered

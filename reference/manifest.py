@@ -21,13 +21,19 @@ _TOP_KEYS = {"id", "title", "parts"}
 _PART_REQUIRED = {"id", "problem", "title", "points"}
 _PART_KEYS = _PART_REQUIRED | {"grading", "visibility", "settings"}
 # Grading choices a course may make per part, in the part's `settings` table:
-# name -> (the reference module whose parts may carry it, what it means). Each
+# name -> (the reference modules whose parts may carry it, what it means). Each
 # value is a number in [0, 1]; checks read it with Part.setting(name, default).
 PART_SETTINGS = {
     "unseeded_credit": (
-        "numpy_backprop",
+        ("numpy_backprop",),
         "fraction of the points kept when the initial weights have the asked distribution "
         "but were not drawn from default_rng(80085) as asked (1: full credit, with a note)",
+    ),
+    "loaded_weights_credit": (
+        ("numpy_backprop", "fashion_mlp"),
+        "fraction of the points kept when the graded weights came from a file (np.load, "
+        "pickle, torch.load, load_state_dict) or problem 5 trained another number of epochs "
+        "than asked (1: full credit; always flagged for a TA)",
     ),
 }
 
@@ -144,10 +150,11 @@ def _settings(path: Path, where: str, problem: str, table: object) -> tuple[tupl
             raise ManifestError(
                 f"{path}: {where} has unknown setting {name!r}; known: {sorted(PART_SETTINGS)}"
             )
-        owner, _ = PART_SETTINGS[name]
-        if owner != problem:
+        owners, _ = PART_SETTINGS[name]
+        if problem not in owners:
             raise ManifestError(
-                f"{path}: {where} sets {name!r}, which only parts of problem {owner!r} take"
+                f"{path}: {where} sets {name!r}, which only parts of problem "
+                f"{' or '.join(map(repr, owners))} take"
             )
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise ManifestError(

@@ -26,6 +26,7 @@ from copydetect.detector import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
 
 from dlgrade.deep_json import collector_paused
+from dlgrade.engine.paths import hand_in_files, read_regular
 
 NOISE_CHARS = 25  # shortest match (in tokenised characters) that counts
 GUARANTEE_CHARS = 30  # matches this long are always found (winnowing window)
@@ -115,8 +116,9 @@ class SimilarityReport:
 def notebook_code(path: Path) -> str:
     """The code cells of a notebook, IPython magics and shell lines commented out."""
     try:
+        text = read_regular(path).decode("utf-8")
         with collector_paused():
-            notebook = nbformat.read(path, as_version=4)
+            notebook = nbformat.reads(text, as_version=4)
     except (OSError, ValueError) as err:  # nbformat's read errors derive from ValueError
         raise SimilarityError(f"cannot read notebook {path.name}: {err}") from err
     except RecursionError:
@@ -139,24 +141,26 @@ def code_files(folder: Path) -> list[Path]:
     """Notebooks and Python files of a submission, skipping hidden and cache folders in it.
 
     Only the path below `folder` is looked at: a class kept under a dot-folder
-    (~/.local/..., /srv/.grading/...) is compared like any other.
+    (~/.local/..., /srv/.grading/...) is compared like any other. Links are
+    never followed (`submission_code` names them).
     """
+    files, _ = hand_in_files(folder)
     return sorted(
         path
-        for path in folder.rglob("*")
-        if path.suffix in CODE_SUFFIXES
-        and path.is_file()
-        and not any(
-            part.startswith(".") or part == "__pycache__" for part in path.relative_to(folder).parts
-        )
+        for path in files
+        if path.suffix in CODE_SUFFIXES and not _hidden(path.relative_to(folder).parts)
     )
+
+
+def _hidden(parts: tuple[str, ...]) -> bool:
+    return any(part.startswith(".") or part == "__pycache__" for part in parts)
 
 
 def file_code(path: Path) -> str:
     if path.suffix == ".ipynb":
         return notebook_code(path)
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_regular(path).decode("utf-8", errors="replace")
     except OSError as err:
         raise SimilarityError(f"cannot read {path.name}: {err}") from err
 
@@ -169,6 +173,9 @@ def submission_code(folder: Path, skipped: list[str] | None = None) -> str:
     similarity must not stop the batch.
     """
     parts = []
+    if skipped is not None:
+        links = hand_in_files(folder)[1]
+        skipped.extend(link.message for link in links if not _hidden(Path(link.name).parts))
     for path in code_files(folder):
         name = path.relative_to(folder)
         try:
@@ -195,7 +202,7 @@ def boilerplate_hashes(starters: Iterable[Path]) -> np.ndarray:
     """Every k-gram hash of the starter code (window 1: all of them, not a sample)."""
     hashes: list[int] = []
     for path in starters:
-        code = file_code(path)
+        code = file_code(Path(path).resolve())  # the TA's own file: a link to it is fine
         fingerprint = CodeFingerprint(
             f"{path.stem}.py", k=NOISE_CHARS, win_size=1, fp=io.StringIO(code)
         )

@@ -138,3 +138,18 @@ def test_a_setting_belongs_to_its_problem(tmp_path):
     path = write(tmp_path, "[[parts]]\n" + GOOD_PART + "settings = { unseeded_credit = 1.0 }\n")
     with pytest.raises(ManifestError, match="only parts of problem 'numpy_backprop'"):
         load_manifest(path)
+
+
+def test_loaded_weights_credit_is_taken_by_the_p4_and_p5_parts_only(tmp_path):
+    for name in ("fall2023", "spring2023"):  # both editions: flag, keep the points
+        for part in ("4-acc", "5-q4"):
+            assert load_assignment(name).part(part).setting("loaded_weights_credit", 0.0) == 1.0
+    p4 = 'id = "4-acc"\nproblem = "fashion_mlp"\ntitle = "acc"\npoints = 10\n'
+    setting = "settings = { loaded_weights_credit = 0.25 }\n"
+    path = write(tmp_path, "[[parts]]\n" + p4 + setting + "[[parts]]\n" + P5_PART + setting)
+    loaded = load_manifest(path)
+    assert loaded.part("4-acc").setting("loaded_weights_credit", 1.0) == 0.25
+    assert loaded.part("5-q1").setting("loaded_weights_credit", 1.0) == 0.25
+    elsewhere = write(tmp_path, "[[parts]]\n" + GOOD_PART + setting, name="elsewhere")
+    with pytest.raises(ManifestError, match="'numpy_backprop' or 'fashion_mlp'"):
+        load_manifest(elsewhere)

@@ -271,3 +271,21 @@ def test_a_student_whose_code_breaks_the_tokeniser_is_marked_not_fatal(
     report = find_similar(folders, [starter], threshold=0.5)
     assert report.not_compared == (("cy", "not compared: IndexError: tokeniser tripped"),)
     assert [(p.a, p.b) for p in report.pairs] == [("ann", "bob")]
+
+
+def test_a_students_link_is_named_not_read_and_a_linked_starter_is_read(tmp_path, starter):
+    # bob's copy of ann's solution is a link: following it would flag a copy (and read
+    # whatever the link names with the grader's rights); the TA's own starter may be a link.
+    folders = _class(tmp_path, {"ann": SOLUTION_A, "dee": "", "eve": ""})
+    folders["bob"] = tmp_path / "class" / "bob"
+    folders["bob"].mkdir()
+    (folders["bob"] / "bob_hw1p5.ipynb").symlink_to(folders["ann"] / "ann_hw1p5.ipynb")
+    linked_starter = tmp_path / "starter-link.ipynb"
+    linked_starter.symlink_to(starter)
+    report = find_similar(folders, [linked_starter], threshold=0.5)
+    assert report.pairs == () and "bob" in report.no_code
+    assert report.not_compared == (
+        ("bob", f"left out: `bob_hw1p5.ipynb` is a link to `{folders['ann']}/ann_hw1p5.ipynb`: not graded"),
+    )  # fmt: skip
+    # dee and eve hold the starter's code only: read through its link, it was subtracted
+    assert ("dee", "eve") in [(p.a, p.b) for p in find_similar(folders, [], threshold=0.5).pairs]

@@ -46,6 +46,14 @@ class AnswersError(ValueError):
         return cls(path, reason, int(match.group(1)), int(match.group(2)))
 
 
+class AnswersLink(AnswersError):
+    """answers.toml is a link: refused unread (the grader reads only the hand-in's own files)."""
+
+    @property
+    def detail(self) -> str:
+        return self.reason
+
+
 class AnswerError(CheckFailed):
     """One answer is missing, of the wrong type, or not a valid expression.
 

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from checks.answers.errors import AnswerError, AnswersError
+from checks.answers.errors import AnswerError, AnswersError, AnswersLink
 from checks.answers.language import Expression, parse_expression
 from checks.answers.questions import Field, SectionSpec, section_for_part
+from dlgrade.engine.paths import LinkRefused, read_regular, refused_link
 from dlgrade.records import PartStatus
 
 FILE_NAME = "answers.toml"
@@ -39,9 +40,15 @@ class Answers:
 
 
 def load_answers(path: Path) -> Answers:
-    """Read and parse `path`; raise `AnswersError` saying where the file is broken."""
+    """Read and parse `path`; raise `AnswersError` saying where the file is broken.
+
+    A link is never followed (`AnswersLink`): a TOML-shaped secret of the
+    grader's would otherwise be read, and quoted, as the student's answers.
+    """
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_regular(path).decode("utf-8")
+    except LinkRefused as exc:
+        raise AnswersLink(path, str(exc).replace(": not read", ": not graded")) from exc
     except OSError as exc:
         raise AnswersError(path, f"cannot be read ({exc.strerror})") from exc
     except UnicodeDecodeError as exc:
@@ -74,11 +81,16 @@ def _optional_text(path: Path, data: Mapping[str, Any], key: str) -> str | None:
 
 
 def find_answers_file(folder: Path) -> Path | None:
-    """answers.toml at the top of the submission, else the first one in a subfolder."""
+    """answers.toml at the top of the submission, else the first one in a subfolder.
+
+    A link at the top is returned (loading it names the link); links below are passed over.
+    """
     top = folder / FILE_NAME
-    if top.is_file():
+    if top.is_file() or top.is_symlink():
         return top
-    nested = sorted(p for p in folder.rglob(FILE_NAME) if p.is_file())
+    nested = sorted(
+        p for p in folder.rglob(FILE_NAME) if p.is_file() and refused_link(folder, p) is None
+    )
     return nested[0] if nested else None
 
 
@@ -187,6 +199,8 @@ class AnswersSource:
 
     def problem(self) -> str | None:
         """Why no answers can be read, in one line; None when the file parsed."""
+        if isinstance(self.error, AnswersLink):
+            return self.error.detail
         if self.error is not None:
             return f"answers.toml could not be parsed: {self.error.detail}"
         if self.answers is None:
@@ -216,8 +230,7 @@ class AnswersSource:
         """Like `section`, but None when the file or section is absent (answers held elsewhere)."""
         spec = self._spec(part)
         if self.error is not None:
-            problem = f"answers.toml could not be parsed: {self.error.detail}"
-            raise AnswerError(problem, PartStatus.MALFORMED)
+            raise AnswerError(self.problem() or "", PartStatus.MALFORMED)
         if self.answers is None or spec.name not in self.answers.tables:
             return None
         return self.section(part)

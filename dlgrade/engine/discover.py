@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from dlgrade.engine.notebooks import MalformedSource, code_text, load_notebook, read_text
+from dlgrade.engine.paths import LinkRefused, hand_in_files, read_inside
 from dlgrade.engine.records import SourceFile, Submission
 from dlgrade.engine.tagging import content_tags, problems_for
 
@@ -20,7 +21,8 @@ def discover(folder: Path) -> Submission:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"submission folder {folder} does not exist or is not a folder")
-    sources = tuple(_describe(path) for path in _source_paths(folder))
+    files, links = hand_in_files(folder)
+    sources = tuple(_describe(path) for path in _source_paths(folder, files))
     problems: dict[str, list[SourceFile]] = {}
     for source in sources:
         for problem in source.problem_ids:
@@ -41,27 +43,28 @@ def discover(folder: Path) -> Submission:
         path=folder,
         name=folder.name,
         sources=sources,
-        answers=_find_answers(folder),
+        answers=_find_answers(folder, files),
         problems={
             p: tuple(by_path[s.path] for s in found)
             for p, found in sorted(problems.items())
             if found
         },
         issues=tuple(issues),
+        links=tuple(link for link in links if not _hidden(Path(link.name).parts)),
     )
 
 
-def _source_paths(folder: Path) -> list[Path]:
+def _source_paths(folder: Path, files: list[Path]) -> list[Path]:
     found = [
         path
-        for path in folder.rglob("*")
-        if path.suffix in (".ipynb", ".py")
-        and path.is_file()
-        and not any(
-            part in _SKIP_DIRS or part.startswith(".") for part in path.relative_to(folder).parts
-        )
+        for path in files
+        if path.suffix in (".ipynb", ".py") and not _hidden(path.relative_to(folder).parts)
     ]
     return sorted(found)
+
+
+def _hidden(parts: tuple[str, ...]) -> bool:
+    return any(part in _SKIP_DIRS or part.startswith(".") for part in parts)
 
 
 def _describe(path: Path) -> SourceFile:
@@ -97,10 +100,13 @@ def _raw_tags(path: Path) -> tuple[str, ...]:
 def _read_overrides(folder: Path, issues: list[str]) -> dict[str, tuple[str, ...]]:
     """`[problems] p4 = "nb.ipynb"` (or a list of names) from submission.toml."""
     path = folder / OVERRIDE_FILE
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_inside(folder, path).decode("utf-8"))
+    except LinkRefused as err:
+        issues.append(f"{err}; content-based mapping used")
+        return {}
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         issues.append(f"{OVERRIDE_FILE} is not valid TOML ({err}); content-based mapping used")
         return {}
@@ -128,6 +134,8 @@ def _with_final_ids(
     return tuple(replace(s, problem_ids=ids(s)) for s in sources)
 
 
-def _find_answers(folder: Path) -> Path | None:
-    found = sorted(folder.rglob(ANSWERS_FILE), key=lambda p: (len(p.parts), str(p)))
+def _find_answers(folder: Path, files: list[Path]) -> Path | None:
+    found = sorted(
+        (p for p in files if p.name == ANSWERS_FILE), key=lambda p: (len(p.parts), str(p))
+    )
     return found[0] if found else None

@@ -15,6 +15,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from dlgrade.deep_json import collector_paused
+from dlgrade.engine.paths import LinkRefused, read_regular
 
 # Students hand in notebooks, not data sets: anything bigger is refused unread.
 MAX_SOURCE_BYTES = 50 << 20
@@ -28,14 +29,22 @@ class MalformedSource(ValueError):
 
 
 def read_text(path: Path) -> str:
-    """The file's text as UTF-8, or MalformedSource saying why not."""
-    size = path.stat().st_size
-    if size > MAX_SOURCE_BYTES:
-        raise MalformedSource(
-            f"{path.name} is {size} bytes; a notebook over {MAX_SOURCE_BYTES} is refused"
-        )
+    """The file's text as UTF-8, or MalformedSource saying why not.
+
+    Discovery already refused links; opening without following one closes the
+    window in which a link could be swapped in before a later read.
+    """
     try:
-        return path.read_bytes().decode("utf-8")
+        data = read_regular(path, limit=MAX_SOURCE_BYTES)
+    except LinkRefused as err:
+        raise MalformedSource(str(err)) from None
+    except ValueError:
+        raise MalformedSource(
+            f"{path.name} is {path.stat().st_size} bytes; a notebook over {MAX_SOURCE_BYTES} "
+            "is refused"
+        ) from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise MalformedSource(
             f"{path.name} is not UTF-8 (byte {err.start}): re-save it from Jupyter"

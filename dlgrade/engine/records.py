@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from dlgrade.engine.paths import RefusedLink
 from dlgrade.records import Observation, ObservationKind
 
 SourceKind = Literal["ipynb", "py"]
@@ -44,6 +45,8 @@ class Submission:
     answers: Path | None
     problems: dict[str, tuple[SourceFile, ...]]
     issues: tuple[str, ...] = ()
+    # Links in the folder (to anywhere, even inside it): never read, run or graded.
+    links: tuple[RefusedLink, ...] = ()
 
     def for_problem(self, problem_id: str) -> tuple[SourceFile, ...]:
         """The sources that hold `problem_id` (empty when none does)."""

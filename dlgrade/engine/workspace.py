@@ -71,7 +71,14 @@ class RunDirs:
 
 
 def copy_submission(folder: Path, work: Path) -> None:
-    """Copy the student's folder; symlinks stay links (they resolve to nothing in bwrap)."""
+    """Copy the student's folder; symlinks stay links, never their content.
+
+    Copying a link's content would read its target with the grader's rights
+    (the /etc/shadow leak); a link kept as a link is followed, if at all, by
+    the student's own code with the kernel's rights (in bwrap it resolves in
+    the sandbox's view), which reveals nothing the code could not open by
+    name. The grader itself never grades a link (dlgrade.engine.paths).
+    """
     shutil.copytree(folder, work, symlinks=True)
 
 

@@ -310,11 +310,15 @@ def _stated_assignment(path: Path) -> str | None:
     An unparseable answers.toml is no error here: the answers checks report it
     (each with 0 points); for choosing the edition it only means "not stated".
     """
+    from dlgrade.engine.paths import read_regular  # the engine loads only when grading
+
     if not path.is_file():
         return None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except tomllib.TOMLDecodeError:
+        # Never through a link: the answers checks name it; here it means "not stated".
+        text = read_regular(path).decode("utf-8", errors="replace")
+        data = tomllib.loads(text)
+    except (OSError, tomllib.TOMLDecodeError):
         return None
     stated = data.get("assignment")
     return stated if isinstance(stated, str) else None

@@ -1,10 +1,10 @@
 """In-kernel shims: network guard, CUDA-on-CPU, offline datasets (served decoded in
-batches), figure recorder."""
+batches), figure recorder, loader calls (weights read from files)."""
 
 import os
 import sys
 
-from _dlgrade_shim import hooks, network, observe
+from _dlgrade_shim import hooks, loads, network, observe
 
 
 def install():
@@ -13,6 +13,7 @@ def install():
     if out_dir:
         observe.configure(out_dir)
     network.install()
+    loads.install()
     standins = os.environ.get("DLGRADE_STANDINS")
     if standins:
         # Appended, so a real TensorFlow (when installed) still wins.
@@ -23,6 +24,7 @@ def install():
     callbacks = {
         "torchvision.datasets.mnist": _patch_mnist,
         "matplotlib.backend_bases": _patch_matplotlib,
+        "numpy": loads.patch_numpy,
     }
     if os.environ.get("DLGRADE_CUDA_SHIM") == "1":
         callbacks["torch"] = _patch_torch
@@ -35,12 +37,14 @@ def _patch_torch(module):
     from _dlgrade_shim import cuda
 
     cuda.patch(module)
+    loads.patch_torch(module)
 
 
 def _record_gpu_use(module):
     from _dlgrade_shim import cuda
 
     cuda.record_gpu_use(module)
+    loads.patch_torch(module)
 
 
 def _patch_mnist(module):
