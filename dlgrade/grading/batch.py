@@ -40,7 +40,9 @@ from dlgrade.grading.unit import UnitResult
 from dlgrade.grading.zygote import ForkedJob, Zygote
 from dlgrade.intake import ClassInput, read_class
 from dlgrade.intake.outputs import WORK_DIR, record_intake
+from dlgrade.intake.refused import write_refused
 from dlgrade.records import PLEASE_REPORT, GradeRecord
+from dlgrade.text import readable
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError, SimilarityReport, find_similar
 from reports.summaries import hardest_part
 
@@ -228,10 +230,16 @@ def grade_class(
         )
     todo, resumed = select(submissions, out, force, only, quick=options.quick)
     out.mkdir(parents=True, exist_ok=True)
+    # An upload the intake could not read whole gets a record saying why, not a grading run.
+    refused = {
+        k: (intake.hand_ins[k].refused, f) for k, f in todo.items() if intake.hand_ins[k].refused
+    }
+    todo = {k: f for k, f in todo.items() if k not in refused}
     if runner is not None:
         graded = runner(todo, out, options)
     else:
         graded = run_jobs(todo, out, options, jobs, progress=progress, launcher=launcher)
+    graded += write_refused(out, refused, options)
     report, problem = _similarity(submissions, similarity)
     if report is not None:
         write_similarity(out, report)
@@ -273,12 +281,13 @@ def _similarity(
 
 def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
     """What ran, the scores, what needs a look (three lines), then the class report's path."""
-    return [
+    lines = [
         _run_line(outcome, out),
         _scores_line(outcome.records),
         _attention_line(outcome, out),
         f"class report: {out / 'index.html'}",
     ]
+    return [readable(line) for line in lines]  # a name that is not UTF-8 must print too
 
 
 def _run_line(outcome: BatchOutcome, out: Path) -> str:
