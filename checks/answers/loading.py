@@ -73,15 +73,6 @@ def _optional_text(path: Path, data: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def find_answers_file(folder: Path) -> Path | None:
-    """answers.toml at the top of the submission, else the first one in a subfolder."""
-    top = folder / FILE_NAME
-    if top.is_file():
-        return top
-    nested = sorted(p for p in folder.rglob(FILE_NAME) if p.is_file())
-    return nested[0] if nested else None
-
-
 @dataclass(frozen=True)
 class Section:
     """One section's values, read through the question's field specs."""

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from dlgrade.engine.notebooks import MalformedSource, code_text, load_notebook, read_text
 from dlgrade.engine.records import SourceFile, Submission
+from dlgrade.engine.resubmissions import find_answers
 from dlgrade.engine.tagging import content_tags, problems_for
 
 OVERRIDE_FILE = "submission.toml"
-ANSWERS_FILE = "answers.toml"
 _SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "__MACOSX", ".git"}
 
 
@@ -129,5 +129,5 @@ def _with_final_ids(
 
 
 def _find_answers(folder: Path) -> Path | None:
-    found = sorted(folder.rglob(ANSWERS_FILE), key=lambda p: (len(p.parts), str(p)))
-    return found[0] if found else None
+    """answers.toml, or what an LMS renamed it to (answers-1.toml): see `resubmissions`."""
+    return find_answers(folder).path
