@@ -1,14 +1,15 @@
 """Unpack LMS zips safely: no path escapes, bounded size, and a listing of what was inside.
 
-A whole archive is refused (`IntakeError`) when it is not a zip, climbs out of
-its folder, or would unpack past its `Limits`. The sizes the headers declare
-bound what is written: `zipfile` stops each member at its declared size (and
-a member whose data runs on fails its CRC check), so a bomb cannot lie its
-way past the cap. A single member that cannot be
-written as a plain file (a symbolic link, an encrypted or corrupt member, a
-name that clashes with a folder or is too long for the disk) is not written
-and is listed in `Unpacked.skipped` with the reason, so the caller decides
-whose upload that makes incomplete. No member overwrites another.
+A whole archive is refused (`IntakeError`) when it is not a zip or would
+unpack past its `Limits`. The sizes the headers declare bound what is
+written: `zipfile` stops each member at its declared size (and a member
+whose data runs on fails its CRC check), so a bomb cannot lie its way past
+the cap. A single member that cannot be written as a plain file inside the
+destination (a path that climbs out, a symbolic link, an encrypted or
+corrupt member, a name that clashes with a folder or is too long for the
+disk) is not written and is listed in `Unpacked.skipped` with the reason, so
+the caller decides whose upload that makes incomplete. No member overwrites
+another.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ class Unpacked:
 def unpack(archive: Path, dest: Path, limits: Limits = CLASS_LIMITS) -> Unpacked:
     """Extract `archive` into a fresh `dest`: what was written and what was skipped, and why.
 
-    A member whose path is absolute or climbs out with `..` makes the whole
-    zip suspect, so it is refused rather than silently skipped.
+    A member whose path is absolute or climbs out with `..` is never written;
+    it is skipped like any other member that cannot be, and named.
     """
     try:
         with zipfile.ZipFile(archive) as zf:
@@ -99,6 +100,8 @@ def _extract(zf: zipfile.ZipFile, member: zipfile.ZipInfo, dest: Path) -> str | 
     if member.flag_bits & 0x1:
         return Skipped(name, "is encrypted (password-protected zips cannot be graded)")
     relative = PurePosixPath(name.replace("\\", "/"))
+    if relative.is_absolute() or ".." in relative.parts:
+        return Skipped(name, "is a path outside the archive's folder (never written)")
     if not relative.parts:
         return Skipped(name, "has no file name")
     try:
@@ -126,13 +129,6 @@ def _check(archive: Path, members: list[zipfile.ZipInfo], limits: Limits) -> Non
             f"{archive} would unpack to {total >> 20} MiB; "
             f"more than {limits.bytes >> 20} MiB is refused"
         )
-    for member in members:
-        path = PurePosixPath(member.filename.replace("\\", "/"))
-        if path.is_absolute() or ".." in path.parts:
-            raise IntakeError(
-                f"{archive} contains {member.filename!r}, a path outside the archive's folder; "
-                "refusing to unpack it"
-            )
 
 
 def free_name(path: Path) -> Path:
