@@ -17,6 +17,8 @@ from batch_standin import write_standin_checks
 from hostile_zips import bomb_zip, encrypted_zip, plain_zip, symlink_zip
 
 from dlgrade.cli import main
+from dlgrade.grading.batch import grade_class
+from dlgrade.grading.runner import GradeOptions
 from dlgrade.intake import read_class
 from dlgrade.intake.unpack import STUDENT_LIMITS, Limits, unpack
 from dlgrade.records import GradeRecord
@@ -150,3 +152,20 @@ def test_a_folder_name_that_is_not_utf8_is_graded_and_kept_losslessly(tmp_path, 
     assert shown in capsys.readouterr().out
     assert _grade(root, out, checks) == 0  # the rerun finds the record under the same name
     assert "already graded" in capsys.readouterr().out
+
+
+def test_files_that_cannot_be_written_cost_their_student_only(tmp_path, checks):
+    root = tmp_path / "class"
+    for name in ("alice", "bob"):
+        (root / name).mkdir(parents=True)
+        (root / name / "notes.txt").write_text("junk only\n")
+    out = tmp_path / "out"
+    (out / "alice" / "report.html").mkdir(parents=True)  # a folder where a file must go
+    outcome = grade_class(
+        root, out, GradeOptions(checks_dir=checks), jobs=1, progress=False, launcher="fresh"
+    )
+    alice, bob = _record(out, "alice"), _record(out, "bob")
+    assert alice.status == "error" and "IsADirectoryError" in alice.observations[0].message
+    assert bob.status == "graded" and (out / "bob" / "report.html").is_file()
+    assert sorted(r.student for r in outcome.records) == ["alice", "bob"]
+    assert (out / "grades.csv").is_file() and (out / "index.html").is_file()

@@ -29,14 +29,16 @@ from typing import Literal
 from tqdm import tqdm
 
 from dlgrade.grading.outputs import (
+    GRADE_FILE,
     grade_path,
     load_records,
+    student_files,
     write_class_outputs,
     write_similarity,
     write_student_files,
 )
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
-from dlgrade.grading.unit import UnitResult
+from dlgrade.grading.unit import UnitResult, error_record
 from dlgrade.grading.zygote import ForkedJob, Zygote
 from dlgrade.intake import ClassInput, read_class
 from dlgrade.intake.outputs import WORK_DIR, record_intake
@@ -198,8 +200,25 @@ def progress_bar(total: int, enabled: bool = True) -> tqdm:
 
 
 def write_unit(out: Path, result: UnitResult) -> None:
-    """A student's files into OUT/<student>/, under the batch's name for the student."""
-    write_student_files(out, result.record.student, result.files)
+    """A student's files into OUT/<student>/, under the batch's name for the student.
+
+    Files that cannot be written (a name the disk refuses, a path a folder
+    holds) cost that student only: a grade.json alone says why, the class goes on.
+    """
+    student = result.record.student
+    try:
+        write_student_files(out, student, result.files)
+    except Exception as err:
+        traceback.print_exc()
+        reason = (
+            f"the grading files could not be written into {out / student} "
+            f"({type(err).__name__}: {err}); {PLEASE_REPORT}"
+        )
+        record = error_record(student, reason, result.record.duration_s, result.record.quick)
+        try:
+            write_student_files(out, student, {GRADE_FILE: student_files(record)[GRADE_FILE]})
+        except Exception:  # not even grade.json: stderr is all that is left to say it
+            traceback.print_exc()
 
 
 def grade_class(
