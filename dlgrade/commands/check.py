@@ -16,8 +16,7 @@ from pathlib import Path
 
 from dlgrade.commands.grade import add_grading_options
 from dlgrade.data.atomic import write_bytes_atomic
-from dlgrade.engine.discover import discover
-from dlgrade.engine.resubmissions import ANSWERS_FILE
+from dlgrade.engine.discover import ANSWERS_FILE, discover
 from dlgrade.grading.outputs import write_text
 from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, default_checks_dir
 from dlgrade.grading.terminal import check_summary, failing_parts

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dlgrade.engine.notebooks import MalformedSource, code_text, load_notebook, read_text
 from dlgrade.engine.records import SourceFile, Submission
+from dlgrade.engine.resubmissions import ANSWERS_FILE as ANSWERS_FILE  # where callers look for it
 from dlgrade.engine.resubmissions import find_answers
 from dlgrade.engine.tagging import content_tags, problems_for
 
