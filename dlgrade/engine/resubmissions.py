@@ -11,6 +11,7 @@ them, so the names are the only record of the order.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -47,18 +48,23 @@ class AnswersChoice:
 
 
 def find_answers(folder: Path) -> AnswersChoice:
-    """The submission's answers file, whatever the LMS renamed it to.
-
-    The shallowest wins (the top of the submission before a sub-folder), and
-    among files side by side the newest hand-in.
-    """
+    """The submission's answers file, whatever the LMS renamed it to (see `choose_answers`)."""
     found = [
         path
         for path in folder.rglob("*.toml")
-        if same_file(path.name, ANSWERS_FILE)
-        and path.is_file()
-        and not _SKIP_DIRS & set(path.relative_to(folder).parts)
+        if path.is_file() and not _SKIP_DIRS & set(path.relative_to(folder).parts)
     ]
+    return choose_answers(folder, found)
+
+
+def choose_answers(folder: Path, files: Iterable[Path]) -> AnswersChoice:
+    """Among `files` (paths below `folder`), the answers file to grade.
+
+    The shallowest wins (the top of the submission before a sub-folder), and
+    among files side by side the newest hand-in. Callers that vet files
+    first (links, say) pass only the ones they accept.
+    """
+    found = [path for path in files if same_file(path.name, ANSWERS_FILE)]
     if not found:
         return AnswersChoice(None)
     ranked = sorted(found, key=lambda p: _rank(p, folder))
