@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from checks.answers.errors import AnswersLink
-from checks.answers.loading import AnswersSource, find_answers_file
+from checks.answers.loading import AnswersSource
 from checks.notebook_runs import NOTEBOOK_PROBLEMS, RUNS_OVERRIDE, NotebookRuns, sandbox_config
 from checks.probes import WATCHES_BY_PROBLEM, probes_by_problem
 from checks.scoring import CheckRecord
 from dlgrade.engine import Submission, discover
+from dlgrade.engine.resubmissions import find_answers
 from dlgrade.grading.plugin import NO_SUBMISSION, Grader, grader_for, item_details, item_part
 
 
@@ -58,7 +59,10 @@ def answers(grader: Grader, submission_path: Path, assignment: Any) -> AnswersSo
     points, with the reason) when the file is missing, broken or lacks the
     section.
     """
-    source = AnswersSource.load(find_answers_file(submission_path), assignment.id)
+    found = find_answers(submission_path)
+    if found.note:  # an LMS renamed resubmissions (answers-1.toml): say which one was graded
+        grader.observe("answers.toml", "source-chosen", found.note)
+    source = AnswersSource.load(found.path, assignment.id)
     if isinstance(source.error, AnswersLink):
         grader.observe("answers.toml", "link-refused", source.error.detail)
     elif source.error is not None:

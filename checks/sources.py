@@ -21,6 +21,7 @@ from dlgrade import deep_json
 from dlgrade.engine import SourceFile
 from dlgrade.engine.cells import binds
 from dlgrade.engine.notebooks import MalformedSource, load_notebook, read_text
+from dlgrade.engine.resubmissions import lms_name
 
 # Names each notebook problem must define (P5: the starter's fixed interface).
 INTERFACE = {
@@ -58,17 +59,42 @@ class Choice:
 
 
 def choose(problem: str, sources: list[SourceFile]) -> Choice:
-    """The file to grade for `problem` among readable `sources` (at least one)."""
-    if len(sources) == 1:
-        return Choice(sources[0], "")
+    """The file to grade for `problem` among readable `sources` (at least one).
+
+    A file handed in again and renamed by the LMS (hw1p5-2.ipynb beside
+    hw1p5.ipynb) replaces the older hand-ins: only the newest is measured.
+    """
+    newest, older = newest_hand_ins(sources)
+    if len(newest) == 1 and not older:
+        return Choice(newest[0], "")
     ranked = sorted(
-        (measure(problem, s) for s in sorted(sources, key=lambda s: str(s.path).lower())),
+        (measure(problem, s) for s in sorted(newest, key=lambda s: str(s.path).lower())),
         key=Completeness.key,
         reverse=True,
     )
     best = ranked[0]
     reasons = [f"{other.source.path.name} {_why_not(other, best)}" for other in ranked[1:]]
+    reasons += [
+        f"{old.path.name} is an older hand-in of {new.path.name} (the LMS numbers each new one)"
+        for old, new in older
+    ]
     return Choice(best.source, f"graded {best.source.path.name}; set aside: " + "; ".join(reasons))
+
+
+def newest_hand_ins(
+    sources: list[SourceFile],
+) -> tuple[list[SourceFile], list[tuple[SourceFile, SourceFile]]]:
+    """(the newest of each file an LMS renamed, [(older hand-in, its newest)]), same folder only."""
+    groups: dict[tuple, list[SourceFile]] = {}
+    for source in sources:
+        key = (source.path.parent, lms_name(source.path.name).base.lower())
+        groups.setdefault(key, []).append(source)
+    newest, older = [], []
+    for group in groups.values():
+        ordered = sorted(group, key=lambda s: (-lms_name(s.path.name).number, s.path.name))
+        newest.append(ordered[0])
+        older += [(old, ordered[0]) for old in ordered[1:]]
+    return newest, older
 
 
 def _why_not(other: Completeness, best: Completeness) -> str:

@@ -81,6 +81,7 @@ class ObservationKind(StrEnum):
     REPORT_ERROR = "report-error"  # the student's report page could not be rendered
     DEVICES = "devices"  # which device ran what (the grader's own, the kernel's GPU if any)
     NO_FILES = "no-files"  # an LMS hand-in held no files at all (dlgrade.autograder)
+    UPLOAD_REFUSED = "upload-refused"  # the intake could not read the upload whole (not graded)
     WORKER = "worker"  # the cluster worker (and its device) that graded the student
 
     @classmethod
@@ -215,6 +216,7 @@ class IntakeSummary:
     source: str  # the folder or zip that was read
     unassigned: tuple[str, ...] = ()  # paths relative to `source`
     notes: tuple[str, ...] = ()  # remarks for the TA (a submission without metadata, say)
+    refused: dict[str, str] = field(default_factory=dict)  # student -> why their upload was refused
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -226,6 +228,7 @@ class IntakeSummary:
             source=data["source"],
             unassigned=tuple(data.get("unassigned", ())),
             notes=tuple(data.get("notes", ())),
+            refused=dict(data.get("refused", {})),
         )
 
 

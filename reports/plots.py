@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from dlgrade.text import readable
+
 PNG_PREFIX = "data:image/png;base64,"
 DPI = 96
 
@@ -65,7 +67,7 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[float], title: str, 
     height = max(1.6, 0.28 * len(labels) + 0.8)
     fig = Figure(figsize=(5.6, height))
     ax = fig.add_subplot()
-    ax.barh(list(labels), list(values), color="#72b7b2")
+    ax.barh([readable(label) for label in labels], list(values), color="#72b7b2")
     ax.invert_yaxis()
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(xlabel)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 import statistics
 from collections.abc import Sequence
 from functools import cache
@@ -68,8 +69,9 @@ def _common() -> dict:
 
 
 def student_link(student: str) -> str:
-    """Relative link from the index to a student's report (names may hold spaces)."""
-    return f"{quote(student)}/report.html"
+    """Relative link from the index to a student's report (names may hold spaces, and
+    bytes that are not UTF-8: the link names the folder's real bytes)."""
+    return f"{quote(os.fsencode(student))}/report.html"
 
 
 def render_student(record: GradeRecord, back_link: str | None = "../index.html") -> str:

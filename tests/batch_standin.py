@@ -3,7 +3,7 @@
 It is a real pytest suite run as a real subprocess: it takes `--submission`
 and `--results-json` (plus the other grading options) and writes a
 `GradeRecord` JSON, exactly like the harness's plugin. What it "finds" is
-scripted by `plan.json` in each submission folder: a score, a sleep (standing
+scripted by `plan.json` in each submission folder (none: full marks): a score, a sleep (standing
 in for student compute), a crash or a hang, a part's verdict; for the cluster
 tests, a marker file written when grading starts, or the Dask worker killed from
 within. Not collected by pytest (no `test_` prefix); test modules import it.
@@ -32,7 +32,8 @@ def pytest_addoption(parser):
 
 
 def plan(config):
-    return json.loads((Path(config.getoption("--submission")) / "plan.json").read_text())
+    path = Path(config.getoption("--submission")) / "plan.json"
+    return json.loads(path.read_text()) if path.is_file() else {}  # no plan: full marks
 
 
 def pytest_configure(config):
@@ -128,7 +129,8 @@ from pathlib import Path
 
 
 def test_plan(pytestconfig):
-    plan = json.loads((Path(pytestconfig.getoption("--submission")) / "plan.json").read_text())
+    path = Path(pytestconfig.getoption("--submission")) / "plan.json"
+    plan = json.loads(path.read_text()) if path.is_file() else {}
     assert plan.get("score", 1.0) == 1.0, "stand-in check lost points"
 """
 

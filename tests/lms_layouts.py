@@ -81,6 +81,25 @@ def canvas_zip(students: list[Student], archive: Path, late: tuple[str, ...] = (
     return archive
 
 
+def canvas_resubmissions(students: list[Student], older: Path, archive: Path) -> Path:
+    """A Canvas download where each student first handed in `older`'s files of the same
+    names, then their own: Canvas keeps both and numbers the second `answers-1.toml`,
+    `HW1P3-1.ipynb`."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        attachment = 800001
+        for student in students:
+            second = sorted(p for p in student.folder.iterdir() if p.is_file())
+            first = [older / p.name for p in second if (older / p.name).is_file()]
+            for path, original in [(p, p.name) for p in first] + [
+                (p, f"{p.stem}-1{p.suffix}") for p in second
+            ]:
+                zf.write(
+                    path, f"{canvas_name(student)}_{student.canvas_id}_{attachment}_{original}"
+                )
+                attachment += 1
+    return archive
+
+
 def classroom_clones(students: list[Student], dest: Path, assignment: str = "hw1") -> Path:
     """<assignment>-submissions/ with one `<assignment>-<username>` git clone per student."""
     root = dest / f"{assignment}-submissions"

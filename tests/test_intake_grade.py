@@ -9,11 +9,19 @@ run per layout.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
 import pytest
-from lms_layouts import Student, canvas_zip, classroom_clones, gradescope_export, zip_folder
+from lms_layouts import (
+    Student,
+    canvas_resubmissions,
+    canvas_zip,
+    classroom_clones,
+    gradescope_export,
+    zip_folder,
+)
 
 from dlgrade.cli import main
 
@@ -46,6 +54,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "gradescope": zip_folder(export, tmp / "gradescope.zip", inside=export.name),
         "canvas": canvas_zip(STUDENTS, tmp / "canvas.zip", late=("502",)),
         "classroom": classroom_clones(STUDENTS, tmp),
+        # Each student first handed in the full-marks example, then their own files:
+        # graded like the plain layout only if the newest hand-in wins.
+        "canvas-resubmitted": canvas_resubmissions(
+            STUDENTS, EXAMPLES / "fall2023-full-marks", tmp / "resubmitted.zip"
+        ),
     }
 
 
@@ -62,6 +75,7 @@ def grades(built, out) -> dict[str, dict[str, dict]]:
 KEYS = {
     "gradescope": ("ada-lovelace", "alan-turing"),
     "canvas": ("lovelaceada", "turingalan"),
+    "canvas-resubmitted": ("lovelaceada", "turingalan"),
     "classroom": ("ada-l", "aturing"),
 }
 
@@ -72,7 +86,7 @@ def test_the_plain_layout_grades_what_the_examples_promise(grades):
     assert float(alan["1a"]) == 0 and float(alan["3a-1"]) == 0  # wrong theory, no notebook
 
 
-@pytest.mark.parametrize("layout", ["gradescope", "canvas", "classroom"])
+@pytest.mark.parametrize("layout", ["gradescope", "canvas", "classroom", "canvas-resubmitted"])
 def test_each_lms_layout_gives_the_same_grades_as_the_plain_layout(grades, layout):
     rows = grades[layout]
     assert sorted(rows) == sorted(KEYS[layout])
@@ -103,3 +117,18 @@ def test_canvas_export_of_a_graded_canvas_download(grades, out):
     plain = grades["plain"]
     assert rows["501"]["HW1 (123)"] == f"{float(plain['ada']['total']):g}"
     assert rows["502"]["HW1 (123)"] == f"{float(plain['alan']['total']):g}"
+
+
+def test_the_record_names_the_resubmission_graded_and_the_files_set_aside(grades, out):
+    record = json.loads((out / "canvas-resubmitted" / "lovelaceada" / "grade.json").read_text())
+    chosen = {
+        o["source"]: o["message"] for o in record["observations"] if o["kind"] == "source-chosen"
+    }
+    assert chosen["answers.toml"] == (
+        "graded answers-1.toml; set aside: answers.toml is an older hand-in "
+        "(the LMS numbers each new one)"
+    )
+    assert chosen["HW1P3-1.ipynb"] == (
+        "graded HW1P3-1.ipynb; set aside: HW1P3.ipynb is an older hand-in of HW1P3-1.ipynb "
+        "(the LMS numbers each new one)"
+    )

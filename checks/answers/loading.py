@@ -20,7 +20,7 @@ import numpy as np
 from checks.answers.errors import AnswerError, AnswersError, AnswersLink
 from checks.answers.language import Expression, parse_expression
 from checks.answers.questions import Field, SectionSpec, section_for_part
-from dlgrade.engine.paths import LinkRefused, read_regular, refused_link
+from dlgrade.engine.paths import LinkRefused, read_regular
 from dlgrade.records import PartStatus
 
 FILE_NAME = "answers.toml"
@@ -78,20 +78,6 @@ def _optional_text(path: Path, data: Mapping[str, Any], key: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise AnswersError(path, f"{key} must be a quoted string, found {value!r}")
     return value
-
-
-def find_answers_file(folder: Path) -> Path | None:
-    """answers.toml at the top of the submission, else the first one in a subfolder.
-
-    A link at the top is returned (loading it names the link); links below are passed over.
-    """
-    top = folder / FILE_NAME
-    if top.is_file() or top.is_symlink():
-        return top
-    nested = sorted(
-        p for p in folder.rglob(FILE_NAME) if p.is_file() and refused_link(folder, p) is None
-    )
-    return nested[0] if nested else None
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from pathlib import Path
 from dlgrade.engine.notebooks import MalformedSource, code_text, load_notebook, read_text
 from dlgrade.engine.paths import LinkRefused, hand_in_files, read_inside
 from dlgrade.engine.records import SourceFile, Submission
+from dlgrade.engine.resubmissions import ANSWERS_FILE as ANSWERS_FILE  # where callers look for it
+from dlgrade.engine.resubmissions import choose_answers
 from dlgrade.engine.tagging import content_tags, problems_for
 
 OVERRIDE_FILE = "submission.toml"
-ANSWERS_FILE = "answers.toml"
 _SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", "__MACOSX", ".git"}
 
 
@@ -135,7 +136,6 @@ def _with_final_ids(
 
 
 def _find_answers(folder: Path, files: list[Path]) -> Path | None:
-    found = sorted(
-        (p for p in files if p.name == ANSWERS_FILE), key=lambda p: (len(p.parts), str(p))
-    )
-    return found[0] if found else None
+    """answers.toml, or what an LMS renamed it to (answers-1.toml), among the hand-in's
+    regular files (a linked one is in `Submission.links`, never here)."""
+    return choose_answers(folder, files).path

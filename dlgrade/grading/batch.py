@@ -29,18 +29,22 @@ from typing import Literal
 from tqdm import tqdm
 
 from dlgrade.grading.outputs import (
+    GRADE_FILE,
     grade_path,
     load_records,
+    student_files,
     write_class_outputs,
     write_similarity,
     write_student_files,
 )
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
-from dlgrade.grading.unit import UnitResult
+from dlgrade.grading.unit import UnitResult, error_record
 from dlgrade.grading.zygote import ForkedJob, Zygote
 from dlgrade.intake import ClassInput, read_class
 from dlgrade.intake.outputs import WORK_DIR, record_intake
+from dlgrade.intake.refused import write_refused
 from dlgrade.records import PLEASE_REPORT, GradeRecord
+from dlgrade.text import readable
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError, SimilarityReport, find_similar
 from reports.summaries import hardest_part
 
@@ -196,8 +200,25 @@ def progress_bar(total: int, enabled: bool = True) -> tqdm:
 
 
 def write_unit(out: Path, result: UnitResult) -> None:
-    """A student's files into OUT/<student>/, under the batch's name for the student."""
-    write_student_files(out, result.record.student, result.files)
+    """A student's files into OUT/<student>/, under the batch's name for the student.
+
+    Files that cannot be written (a name the disk refuses, a path a folder
+    holds) cost that student only: a grade.json alone says why, the class goes on.
+    """
+    student = result.record.student
+    try:
+        write_student_files(out, student, result.files)
+    except Exception as err:
+        traceback.print_exc()
+        reason = (
+            f"the grading files could not be written into {out / student} "
+            f"({type(err).__name__}: {err}); {PLEASE_REPORT}"
+        )
+        record = error_record(student, reason, result.record.duration_s, result.record.quick)
+        try:
+            write_student_files(out, student, {GRADE_FILE: student_files(record)[GRADE_FILE]})
+        except Exception:  # not even grade.json: stderr is all that is left to say it
+            traceback.print_exc()
 
 
 def grade_class(
@@ -228,10 +249,16 @@ def grade_class(
         )
     todo, resumed = select(submissions, out, force, only, quick=options.quick)
     out.mkdir(parents=True, exist_ok=True)
+    # An upload the intake could not read whole gets a record saying why, not a grading run.
+    refused = {
+        k: (intake.hand_ins[k].refused, f) for k, f in todo.items() if intake.hand_ins[k].refused
+    }
+    todo = {k: f for k, f in todo.items() if k not in refused}
     if runner is not None:
         graded = runner(todo, out, options)
     else:
         graded = run_jobs(todo, out, options, jobs, progress=progress, launcher=launcher)
+    graded += write_refused(out, refused, options)
     report, problem = _similarity(submissions, similarity)
     if report is not None:
         write_similarity(out, report)
@@ -273,12 +300,13 @@ def _similarity(
 
 def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
     """What ran, the scores, what needs a look (three lines), then the class report's path."""
-    return [
+    lines = [
         _run_line(outcome, out),
         _scores_line(outcome.records),
         _attention_line(outcome, out),
         f"class report: {out / 'index.html'}",
     ]
+    return [readable(line) for line in lines]  # a name that is not UTF-8 must print too
 
 
 def _run_line(outcome: BatchOutcome, out: Path) -> str:

@@ -35,6 +35,7 @@ from dlgrade.records import (
     ObservationKind,
     rerun_hint,
 )
+from dlgrade.text import readable
 from reports.render import render_index, render_plain_student, render_similarity, render_student
 from reports.similarity import SimilarityReport
 from reports.summaries import grades_frame
@@ -51,11 +52,12 @@ class OutputError(Exception):
 def write_text(path: Path, text: str) -> None:
     """Write `text` so that readers see the old file or the whole new one, never half."""
     with atomic_output(path, fsync=False) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(readable(text).encode("utf-8"))
 
 
 def write_json(path: Path, data: object) -> None:
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    with atomic_output(path, fsync=False) as tmp:
+        tmp.write_bytes(_json_bytes(data))
 
 
 def grade_path(out: Path, student: str) -> Path:
@@ -63,7 +65,12 @@ def grade_path(out: Path, student: str) -> Path:
 
 
 def _json_bytes(data: object) -> bytes:
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """UTF-8 JSON; where a name was not UTF-8, ASCII JSON whose `\\udcNN` escapes read back
+    as the very same name (so OUT/<student> still matches the student's folder)."""
+    try:
+        return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(data, indent=2) + "\n").encode("ascii")
 
 
 def student_files(record: GradeRecord) -> dict[str, bytes]:
@@ -84,7 +91,7 @@ def student_files(record: GradeRecord) -> dict[str, bytes]:
         record = _with_report_error(record, err)
         page = render_plain_student(record)
     files["results.json"] = _json_bytes(record.gradescope_results())
-    files["report.html"] = page.encode("utf-8")
+    files["report.html"] = readable(page).encode("utf-8")
     files[GRADE_FILE] = _json_bytes(record.to_dict())
     return files
 

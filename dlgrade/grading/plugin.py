@@ -297,10 +297,13 @@ def choose_assignment(option: str | None, submission: Path | None) -> tuple[str,
     if option:
         return option, "--assignment"
     if submission is not None:
-        for name in ("submission.toml", "answers.toml"):
-            stated = _stated_assignment(submission / name)
+        from dlgrade.engine.resubmissions import find_answers  # answers-1.toml states it too
+
+        answers = find_answers(submission).path
+        for path in (submission / "submission.toml", answers):
+            stated = _stated_assignment(path) if path is not None else None
             if stated:
-                return stated, name
+                return stated, path.name
     return DEFAULT_ASSIGNMENT, "default"
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from dlgrade.intake import canvas, classroom, folders, gradescope
 from dlgrade.intake.records import ClassInput, HandIn, IntakeError
-from dlgrade.intake.unpack import single_top_folder, unpack
+from dlgrade.intake.unpack import Skipped, single_top_folder, unpack
 
 # Most specific first: a Gradescope export is also a folder of folders.
 LAYOUTS = {
@@ -46,7 +46,7 @@ def read_class(
     """
     if layout not in LAYOUT_CHOICES:
         raise IntakeError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUT_CHOICES)}")
-    root = _root(Path(source), workdir)
+    root, lost = _root(Path(source), workdir)
     chosen = detect(root, source) if layout == "auto" else layout
     if layout != "auto" and not LAYOUTS[chosen].looks_like(root):
         raise IntakeError(
@@ -59,7 +59,7 @@ def read_class(
         found = folders.read(root, exclude=exclude)
     else:
         found = LAYOUTS[chosen].read(root)
-    return replace(found, source=Path(source))
+    return _attribute(replace(found, source=Path(source)), lost)
 
 
 def detect(root: Path, source: Path) -> str:
@@ -88,9 +88,10 @@ def describe(root: Path, shown: int = 5) -> str:
     return f"{listing(files, 'file')} and {listing(dirs, 'folder')}"
 
 
-def _root(source: Path, workdir: Path) -> Path:
+def _root(source: Path, workdir: Path) -> tuple[Path, list[tuple[Path, Skipped]]]:
+    """The folder to read, and the members of a class zip that could not be unpacked."""
     if source.is_dir():
-        return source
+        return source, []
     if not source.exists():
         raise IntakeError(f"{source} does not exist")
     if not zipfile.is_zipfile(source):
@@ -98,5 +99,39 @@ def _root(source: Path, workdir: Path) -> Path:
             f"{source} is a file but not a zip: pass a folder of submissions or an LMS export zip"
         )
     target = workdir / "unpacked"
-    unpack(source, target)
-    return single_top_folder(target)
+    unpacked = unpack(source, target)
+    if unpacked.skipped and not unpacked.written:
+        raise IntakeError(unpacked.problem(str(source)))
+    return single_top_folder(target), [(target / s.member, s) for s in unpacked.skipped]
+
+
+def _attribute(found: ClassInput, lost: list[tuple[Path, Skipped]]) -> ClassInput:
+    """Each member of the class zip that could not be unpacked refuses the student it
+    belonged to (their upload is incomplete); one that belonged to nobody is a note."""
+    reasons: dict[str, list[str]] = {}
+    notes = list(found.notes)
+    for path, skipped in lost:
+        owner = _owner(found, path)
+        line = f"{skipped.member!r} {skipped.reason}"
+        if owner is None:
+            notes.append(f"{found.source.name}: {line}; it belongs to no submission")
+        else:
+            reasons.setdefault(owner, []).append(line)
+    hand_ins = dict(found.hand_ins)
+    for key, lines in reasons.items():
+        own = f"the export held file(s) of this submission that could not be unpacked: {'; '.join(lines)}"
+        refused = "; ".join(r for r in (hand_ins[key].refused, own) if r)
+        hand_ins[key] = replace(hand_ins[key], refused=refused)
+    return replace(found, hand_ins=hand_ins, notes=tuple(notes))
+
+
+def _owner(found: ClassInput, path: Path) -> str | None:
+    for key, hand_in in found.hand_ins.items():
+        if hand_in.folder in path.parents:
+            return key
+    parsed = canvas.parse(path)  # Canvas regroups flat files: match by user id
+    if parsed is not None:
+        for key, hand_in in found.hand_ins.items():
+            if any(person.id == parsed.user for person in hand_in.identities):
+                return key
+    return None

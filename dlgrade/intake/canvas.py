@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dlgrade.intake.names import unique_keys
 from dlgrade.intake.records import ClassInput, HandIn, IntakeError
-from dlgrade.intake.unpack import unpack
+from dlgrade.intake.unpack import STUDENT_LIMITS, free_name, unpack
 from dlgrade.records import Identity
 
 EXPECTED = "a Canvas download: flat files named <name>_<userid>_<submissionid>_<original name>"
@@ -63,14 +63,15 @@ def read(root: Path, workdir: Path) -> ClassInput:
     keys = unique_keys([(by_user[u][0].name, u) for u in users])
     if workdir.exists():
         shutil.rmtree(workdir)
-    hand_ins, notes = {}, []
+    hand_ins = {}
     for key, user in zip(keys, users, strict=True):
         items = by_user[user]
         folder = workdir / key
-        notes += _lay_out(items, folder)
+        refused = lay_out_contained(items, folder)
         person = Identity(id=user, name=items[0].name, lms="canvas")
         origin = f"{len(items)} file(s) of Canvas user {user}"
-        hand_ins[key] = HandIn(key, folder, (person,), any(i.late for i in items), origin)
+        late = any(i.late for i in items)
+        hand_ins[key] = HandIn(key, folder, (person,), late, origin, refused)
     taken = {item.path for item in parsed}
     unassigned = [p.name for p in files if p not in taken]
     unassigned += sorted(
@@ -80,29 +81,38 @@ def read(root: Path, workdir: Path) -> ClassInput:
         for p in d.rglob("*")
         if p.is_file()
     )
-    return ClassInput("canvas", root, hand_ins, tuple(unassigned), tuple(notes))
+    return ClassInput("canvas", root, hand_ins, tuple(unassigned))
 
 
-def _lay_out(items: list[CanvasFile], folder: Path) -> list[str]:
-    """Copy one student's files under their original names; unpack uploaded zips."""
+def lay_out_contained(items: list[CanvasFile], folder: Path) -> str:
+    """`_lay_out`, with anything it raises kept to this one student (the class goes on):
+    why their upload is refused, or "" when all of it was laid out."""
+    try:
+        return _lay_out(items, folder)
+    except Exception as err:  # a hostile or broken upload: this student's problem only
+        return f"the upload could not be laid out ({type(err).__name__}: {err})"
+
+
+def _lay_out(items: list[CanvasFile], folder: Path) -> str:
+    """Copy one student's files under their original names; unpack uploaded zips.
+
+    A zip that cannot be unpacked whole is kept as uploaded (nothing is lost),
+    and the reason is returned: graded without it, the student would be told
+    their files are missing, which is not what happened.
+    """
     folder.mkdir(parents=True)
-    notes = []
+    problems = []
     for item in items:
         original = Path(item.original).name
         if original.lower().endswith(".zip"):
             try:
-                unpack(item.path, _free_name(folder / Path(original).stem))
-                continue
+                unpacked = unpack(
+                    item.path, free_name(folder / Path(original).stem), STUDENT_LIMITS
+                )
             except IntakeError as err:
-                notes.append(f"{item.path.name}: kept as uploaded; could not unpack it ({err})")
-        shutil.copy2(item.path, _free_name(folder / original))
-    return notes
-
-
-def _free_name(path: Path) -> Path:
-    """`path`, or `name (2).ext` if that name is already taken (never overwrite a file)."""
-    candidate, n = path, 2
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
-        n += 1
-    return candidate
+                problems.append(str(err).replace(str(item.path), original))
+            else:
+                problems += [unpacked.problem(original)] if unpacked.skipped else []
+                continue
+        shutil.copy2(item.path, free_name(folder / original))
+    return "; ".join(problems)

@@ -46,7 +46,11 @@ def read(root: Path) -> ClassInput:
     notes = []
     found = []
     for folder in folders:
-        entry = metadata.get(folder.name) or _own_entry(folder)
+        try:
+            entry = metadata.get(folder.name) or _own_entry(folder)
+        except IntakeError as err:  # one folder's own metadata: that folder's note only
+            notes.append(f"{folder.name}: {err}")
+            entry = {}
         people = _submitters(entry)
         if not people:
             notes.append(

@@ -17,6 +17,9 @@ class HandIn:
     identities: tuple[Identity, ...] = ()  # several for a group submission
     late: bool = False
     origin: str = ""  # where in the input it came from, for messages
+    # Why the upload could not be read whole ("" when it could): the student is not
+    # graded but gets a record saying why (dlgrade.intake.refused).
+    refused: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class ClassInput:
             source=str(self.source),
             unassigned=self.unassigned,
             notes=self.notes,
+            refused={key: h.refused for key, h in self.hand_ins.items() if h.refused},
         )
 
 
