@@ -33,6 +33,12 @@ SKIPPED = ("__pycache__", "*.pyc", "*.egg-info")
 ACTION_FILES = ("action.yml", "self-check.sh")
 HARNESS_INSTALL = 'run: python -m pip install --quiet -e "$GITHUB_ACTION_PATH/.."'
 BUNDLE_INSTALL = 'run: python -m pip install --quiet "$GITHUB_ACTION_PATH"/dlgrade-*.whl'
+ACTION_WORDING = {
+    "Install the harness (same ref as this action)": "Install the bundle (the wheel beside this)",
+    "# The action lives in ci/ of the harness repository; the checks run from its checkout.": (
+        "# The visible checks and a stand-in reference: no answers."
+    ),
+}
 
 
 class BundleError(RuntimeError):
@@ -132,7 +138,9 @@ def write_action(wheel: Path, root: Path, target: Path) -> Path:
     if HARNESS_INSTALL not in action:
         raise BundleError(f"{root / 'ci' / 'action.yml'} no longer holds {HARNESS_INSTALL!r}")
     action = action.replace(HARNESS_INSTALL, BUNDLE_INSTALL)
-    action = action.replace("Install the harness (same ref as this action)", "Install the bundle")
+    action = action[action.index("\nname:") + 1 :]  # its header speaks of the harness's copy
+    for old, new in ACTION_WORDING.items():  # names and comments; the install line is checked
+        action = action.replace(old, new)
     (target / "action.yml").write_text(ACTION_HEADER + action, encoding="utf-8")
     shutil.copy2(root / "ci" / "self-check.sh", target / "self-check.sh")
     shutil.copy2(wheel, target / wheel.name)
@@ -158,6 +166,13 @@ The course's checks for the visible parts of {edition}, for `grader.check` in a
 notebook (`import dlgrade.student as grader`) and `dlgrade check FOLDER --quick`.
 It holds no reference solution: parts that need one are checked by the TA.
 """
-ACTION_HEADER = """# Built by `dlgrade bundle student`: it installs the student bundle (the wheel
-# beside this file), not the harness. Publish this folder as the course's action.
+ACTION_HEADER = """# A composite action that self-checks a homework repository with the student bundle.
+#
+#   - uses: COURSE/dlgrade-student@EDITION   # this folder, published by the course
+#     with:
+#       fail-under: 80                     # optional: fail the job below 80 % of the judged points
+#
+# Built by `dlgrade bundle student`: it installs the wheel beside this file (the
+# visible checks, no answers), never the harness, runs `dlgrade check`, writes the
+# points table to the job summary and uploads the report as an artifact.
 """
