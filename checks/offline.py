@@ -26,7 +26,7 @@ import pytest
 
 T = TypeVar("T")
 TABLES = "_tables"  # folder of the stand-in `reference` package that holds the tables
-TA_ONLY = "checked by the TA: {what} is not available on a student's machine"
+TA_ONLY = "checked by the TA: it needs {what}, which a student's machine does not have"
 
 
 class NotOnStudentMachine(pytest.skip.Exception):
@@ -114,13 +114,15 @@ class ReferenceTable:
         """The reference's result for this call, or `NotOnStudentMachine`."""
         key = call_key(name, args, kwargs)
         if key is None or key not in self.entries:
-            raise NotOnStudentMachine(f"reference.{self.module}.{name} on these values")
+            raise NotOnStudentMachine(
+                f"the reference solution ({self.module}.{name}) on these values"
+            )
         return _fresh(self.entries[key])
 
 
 def withheld(module: str, name: str) -> NotOnStudentMachine:
     """The error for a reference constant the bundle does not hold (an answer)."""
-    return NotOnStudentMachine(f"reference.{module}.{name}")
+    return NotOnStudentMachine(f"the reference solution ({module}.{name})")
 
 
 def _fresh(value: T) -> T:

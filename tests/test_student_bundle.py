@@ -181,6 +181,30 @@ def test_a_hidden_check_is_cut_out_with_its_decorators_and_comments():
     assert "def test_hidden" in without_hidden_checks(source, "spring2023", ("9z",))
 
 
+def test_a_hidden_parts_expected_values_stay_out_of_the_tables(cache, monkeypatch):
+    """Q3's expected updates are in the table when 5-q3 is visible, and only then."""
+    from checks.offline import call_key
+    from checks.probes import p5_samples
+    from dlgrade.bundle.tables import build_tables
+    from reference import numpy_backprop as ref
+
+    monkeypatch.setenv("DLGRADE_DATA", str(cache))
+    parts = {p.id for p in load_assignment("fall2023").parts}
+    samples, labels = p5_samples()
+    start = ref.orient(ref.init_params(), "out_in")
+    q3 = call_key("step", (start, samples[1] / 255.0 * 1.0, int(labels[1])), {})
+    q2 = call_key("feed_forward_sample", (ref.init_params(), samples[0] * 1.0, int(labels[0])), {})
+    every = build_tables(parts)["numpy_backprop"]
+    assert q3 in every and q2 in every
+    without = build_tables(parts - {"5-q3"})["numpy_backprop"]
+    assert q3 not in without and q2 in without
+    assert not [
+        k
+        for k, v in without.items()
+        if isinstance(v, tuple) and len(v) == 2 and isinstance(v[1], ref.Params)
+    ]  # no step of any kind
+
+
 def test_the_action_installs_the_bundle_not_the_harness(built):
     action = (built / "action" / "action.yml").read_text("utf-8")
     assert '"$GITHUB_ACTION_PATH"/dlgrade-*.whl' in action

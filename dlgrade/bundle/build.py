@@ -92,7 +92,7 @@ def stage_reference(assignment: Assignment, root: Path, target: Path) -> None:
     manifest.write_text(visible_manifest(assignment), encoding="utf-8")
     shutil.copy2(root / "reference" / "manifest.py", target / "manifest.py")  # the loader
     (target / "__init__.py").write_text(REFERENCE_INIT, encoding="utf-8")
-    tables = build_tables()
+    tables = build_tables({p.id for p in assignment.parts if p.visibility == "visible"})
     (target / TABLES).mkdir()
     for short, policy in REFERENCE_POLICIES.items():
         module = importlib.import_module(f"reference.{short}")

@@ -5,7 +5,8 @@ things (the probes' start, samples and dataset networks), and otherwise as
 the checks make them (the same expressions on the same samples, under every
 input scale a check may infer), so the keys match what the checks ask on a
 student's machine. Only outermost calls are kept: a function that calls
-another tabled one inside the reference is recorded once.
+another tabled one inside the reference is recorded once. A hidden part's
+expected values stay out.
 """
 
 from __future__ import annotations
@@ -17,17 +18,20 @@ from functools import wraps
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from checks.offline import call_key
 from dlgrade.bundle.policy import REFERENCE_POLICIES
 
 Tables = dict[str, dict[str, Any]]  # module short name -> call key -> result
 
 
-def build_tables() -> Tables:
-    """Every stand-in's table, computed by the real reference."""
+def build_tables(visible: set[str]) -> Tables:
+    """Every stand-in's table, computed by the real reference; a part's expected values
+    only when the part is in `visible` (its id)."""
     with recording() as tables:
         _zygote_warm_calls()
-        _numpy_backprop_calls()
+        _numpy_backprop_calls(visible)
     return tables
 
 
@@ -75,15 +79,25 @@ def _zygote_warm_calls() -> None:
             getattr(importlib.import_module(module), function)(*args)
 
 
-def _numpy_backprop_calls() -> None:
+def _numpy_backprop_calls(visible: set[str]) -> None:
     """Problem 5: the probes' inputs, and the expected values of Q2, its dataset part and Q3."""
     from checks import probes
-    from checks.p5_judging import SCALES
-    from reference import numpy_backprop as ref
 
     probes.p5_dataset_networks.cache_clear()
     probes.p5_probes()  # the start, the samples (chosen by forward passes), the networks
     samples, labels = probes.p5_samples()
+    if "5-q2" in visible:
+        _q2_calls(samples, labels)
+    if "5-q3" in visible:
+        _q3_calls(samples, labels)
+
+
+def _q2_calls(samples: np.ndarray, labels: np.ndarray) -> None:
+    """test_q2_forward_pass's expected losses and guesses, and its dataset part's."""
+    from checks import probes
+    from checks.p5_judging import SCALES
+    from reference import numpy_backprop as ref
+
     params = ref.init_params()
     # test_q2_forward_pass: raw and /255 cases, under every scale infer_scale tries.
     cases = [(s, int(y)) for s, y in zip(samples, labels, strict=True)]
@@ -96,7 +110,13 @@ def _numpy_backprop_calls() -> None:
     networks = probes.p5_dataset_networks()
     for tag, factor in (("raw", 1.0), ("scaled", 1 / 255)):
         ref.evaluate(networks[tag], x * factor, y)
-    # test_q3_train_one_sample and q3_message: one step from the start, either orientation.
+
+
+def _q3_calls(samples: np.ndarray, labels: np.ndarray) -> None:
+    """test_q3_train_one_sample and q3_message: one step from the start, either orientation."""
+    from checks.p5_judging import SCALES
+    from reference import numpy_backprop as ref
+
     inputs = [s.astype(float) for s in samples] + [s / 255.0 for s in samples]
     for orientation in ("in_out", "out_in"):
         start = ref.orient(ref.init_params(), orientation)
