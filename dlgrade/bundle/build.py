@@ -27,10 +27,13 @@ from reference.manifest import Assignment
 
 ROOT = Path(__file__).resolve().parents[2]
 # Builders of what the grader installs (this bundle, the Gradescope zip): no use to a student.
-LEFT_OUT = ("dlgrade/bundle", "dlgrade/commands/bundle.py", "dlgrade/autograder")
-LEFT_OUT += ("dlgrade/commands/autograder.py",)
+LEFT_OUT = (
+    "dlgrade/bundle",
+    "dlgrade/commands/bundle.py",
+    "dlgrade/autograder",
+    "dlgrade/commands/autograder.py",
+)
 SKIPPED = ("__pycache__", "*.pyc", "*.egg-info")
-ACTION_FILES = ("action.yml", "self-check.sh")
 HARNESS_INSTALL = 'run: python -m pip install --quiet -e "$GITHUB_ACTION_PATH/.."'
 BUNDLE_INSTALL = 'run: python -m pip install --quiet "$GITHUB_ACTION_PATH"/dlgrade-*.whl'
 ACTION_WORDING = {
@@ -57,7 +60,7 @@ def build_student_bundle(assignment: Assignment, out: Path, root: Path = ROOT) -
     with tempfile.TemporaryDirectory(prefix="dlgrade-bundle-") as scratch:
         stage = Path(scratch) / "stage"
         stage_sources(assignment, root, stage)
-        wheel = build_wheel(stage, out)
+        wheel = build_wheel(stage, out, assignment.id)
     return StudentBundle(wheel, write_action(wheel, root, out / "action"))
 
 
@@ -68,7 +71,10 @@ def stage_sources(assignment: Assignment, root: Path, stage: Path) -> None:
         shutil.copytree(root / package, stage / package, ignore=ignore)
     for relative in LEFT_OUT:
         target = stage / relative
-        shutil.rmtree(target) if target.is_dir() else target.unlink()
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
     hidden = hidden_ids(assignment)
     for path in sorted((stage / "checks").rglob("*.py")):
         path.write_text(without_hidden_checks(path.read_text("utf-8"), assignment.id, hidden))
@@ -84,6 +90,12 @@ def stage_sources(assignment: Assignment, root: Path, stage: Path) -> None:
 
 def stage_reference(assignment: Assignment, root: Path, target: Path) -> None:
     """The stand-in `reference` package: manifest, starter, stand-in modules, tables."""
+    unknown = sorted({p.problem for p in assignment.parts} - set(REFERENCE_POLICIES))
+    if unknown:
+        raise BundleError(
+            f"{assignment.id} names problems the bundle has no policy for ({', '.join(unknown)}):"
+            " say in dlgrade/bundle/policy.py what a student's machine may hold of each"
+        )
     ignore = shutil.ignore_patterns(*SKIPPED)
     shutil.copytree(root / "reference" / "starter", target / "starter", ignore=ignore)
     (target / "assignments").mkdir()
@@ -116,17 +128,18 @@ def pyproject(root: Path, edition: str) -> str:
     return text
 
 
-def build_wheel(stage: Path, out: Path) -> Path:
+def build_wheel(stage: Path, out: Path, edition: str) -> Path:
     """`pip wheel` of the staged tree, offline, with the build tools already installed."""
+    wheel = out / f"dlgrade-{__version__}+{edition}-py3-none-any.whl"
+    wheel.unlink(missing_ok=True)  # a wheel from an earlier build must not pass for this one
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q", "wheel"]
     command = [*pip, str(stage), "--no-deps", "--no-build-isolation", "--no-index", "-w", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=stage, timeout=900)
     if done.returncode != 0:
         raise BundleError(f"pip wheel failed:\n{done.stderr[-3000:]}")
-    wheels = sorted(out.glob(f"dlgrade-{__version__}+*-py3-none-any.whl"))
-    if not wheels:
-        raise BundleError(f"pip wheel wrote no dlgrade wheel into {out}")
-    return max(wheels, key=lambda p: p.stat().st_mtime)
+    if not wheel.is_file():
+        raise BundleError(f"pip wheel did not write {wheel}")
+    return wheel
 
 
 def write_action(wheel: Path, root: Path, target: Path) -> Path:
