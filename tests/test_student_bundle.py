@@ -301,3 +301,69 @@ def test_grader_check_in_plain_python_from_the_bundle(installed, cache, tmp_path
     fit, theory = done.stdout.split("3c", 1)
     assert "3a-2" in fit and "0/4" in fit and "failed" in fit and "slope is 0.5" in fit
     assert "skipped" in theory and "checked by the TA" in theory
+
+
+FORM_PARTS = ("1a", "1b", "2a", "2b", "3c", "3d")
+
+
+def with_answers(folder: Path, changes: dict[str, str]) -> None:
+    """The full-marks answers.toml in `folder`, with some lines replaced (old -> new)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (EXAMPLES / "fall2023-full-marks" / "answers.toml").read_text("utf-8")
+    for old, new in changes.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    (folder / "answers.toml").write_text(text, encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_theory_answers_are_checked_for_form_only_on_a_students_machine(
+    installed, cache, tmp_path, monkeypatch
+):
+    """A malformed answer (an unknown symbol, a size that is not rows x columns, a list of
+    the wrong length) fails there as in the grader; a well-formed one, right or wrong,
+    is left to the TA."""
+    import dlgrade.student as grader
+
+    folder = tmp_path / "work"
+    with_answers(
+        folder,
+        {
+            'gradient = "2*x"': 'gradient = "2*z"',  # 1a: z is no symbol of this question
+            'mu = "sum_i(x_i)/n"': 'mu = "sum_i(x_i)"',  # 1b: wrong, but well formed
+            'X = "n x d"': 'X = "n x d x 3"',  # 2a: a size must be rows x columns
+            "grad_f = [0, ": "grad_f = [1, 0, ",  # 3d: 14 numbers for 13 parameters
+        },
+    )
+    script = (
+        "import dlgrade.student as grader\n"
+        f"for part in {FORM_PARTS!r}:\n"
+        "    for r in grader.check(part, namespace={}, assignment='fall2023').results:\n"
+        "        print('VERDICT', r.part, r.status, r.message.splitlines()[0])\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(installed), DLGRADE_DATA=str(cache))
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=folder, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    ours = {
+        line.split()[1]: (line.split()[2], line.split(" ", 3)[3])
+        for line in done.stdout.splitlines()
+        if line.startswith("VERDICT")
+    }
+    monkeypatch.chdir(folder)
+    theirs = {
+        r.part: (r.status, r.message)
+        for part in FORM_PARTS
+        for r in grader.check(part, namespace={}, assignment="fall2023").results
+    }
+    malformed = {"1a", "2a", "3d"}
+    for part in FORM_PARTS:
+        status, message = ours[part]
+        if part in malformed:  # the same verdict as the grader's, for the same reason
+            assert status == str(theirs[part][0]) and status in ("failed", "malformed"), part
+            assert message == theirs[part][1].splitlines()[0], part
+        else:
+            assert status == "skipped" and message.startswith("checked by the TA"), part
+    assert str(theirs["1b"][0]) == "failed"  # the grader judges the value: x_i is not the mean
+    assert "z" in ours["1a"][1] and "n x d x 3" in ours["2a"][1] and "13" in ours["3d"][1]
