@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pytest
 
 from checks import weights_source
 from checks.notebook_runs import require_probe
+from checks.offline import unless_offline
 from checks.p5_judging import (
     dataset_report_problems,
     infer_scale,
@@ -248,7 +250,8 @@ def test_q2_forward_pass(p5, record):
                 f"found {np.round(guesses[k], 3).tolist()}"
             )
     if problems:
-        diagnosis = _forward_diagnosis(losses, cases, params, factor)
+        # Naming the mistake runs the reference on the student's values: not on their machine.
+        diagnosis = unless_offline(lambda: _forward_diagnosis(losses, cases, params, factor), "")
         raise CheckFailed(f"feed_forward_sample{diagnosis}: " + "; ".join(problems[:4]))
     dataset = _dataset_problems(p5, values, factor)
     if dataset:  # Q2 asks for both functions
@@ -400,7 +403,12 @@ def test_q3_train_one_sample(q3_updates, train_scale, record):
         error = update_error(start, found, expected)
         worst = max(worst, error)
         if error > Q3_RTOL:
-            raise CheckFailed(q3_message(start, found, x, label, where, factor))
+            # Naming the mistake runs the reference on the student's update: the grader's only.
+            named = partial(q3_message, start, found, x, label, where, factor)
+            plain = (
+                f"the update on {where} differs from correct backprop (relative error {error:.2g})"
+            )
+            raise CheckFailed(unless_offline(named, plain))
     record.add("found", f"largest relative difference from the reference update: {worst:.2e}")
 
 

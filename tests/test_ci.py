@@ -149,7 +149,7 @@ def test_the_action_and_example_workflows_are_consistent():
     for example in sorted((REPO / "ci" / "examples").glob("*.yml")):
         workflow = yaml.safe_load(example.read_text())
         job_steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
-        uses = [s for s in job_steps if s.get("uses", "").startswith("COURSE/dlgrade/ci@")]
+        uses = [s for s in job_steps if s.get("uses", "").startswith("COURSE/dlgrade-student@")]
         assert len(uses) == 1, example.name
         assert set(uses[0].get("with", {})) <= declared, example.name
     # Examples must not run as this repository's own CI.
