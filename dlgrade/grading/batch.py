@@ -22,7 +22,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -30,13 +30,14 @@ from tqdm import tqdm
 
 from dlgrade.grading.outputs import (
     grade_path,
+    keep_previous_grade,
     load_records,
     write_class_outputs,
     write_similarity,
     write_student_files,
 )
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
-from dlgrade.grading.unit import UnitResult
+from dlgrade.grading.unit import UnitResult, harness_lost
 from dlgrade.grading.zygote import ForkedJob, Zygote
 from dlgrade.intake import ClassInput, read_class
 from dlgrade.intake.outputs import WORK_DIR, record_intake
@@ -64,6 +65,7 @@ class BatchOutcome:
     similarity: SimilarityReport | None
     intake: ClassInput | None = None
     similarity_error: str = ""  # why the comparison as a whole could not run
+    kept_full: list[str] = field(default_factory=list)  # full grades a quick run left alone
 
     @property
     def errors(self) -> list[str]:
@@ -98,9 +100,11 @@ def select(
 ) -> tuple[dict[str, Path], list[str]]:
     """(to grade, already done). `only` regrades one student whatever OUT holds.
 
-    With `quick` given, a grade made in the other mode is not done: a full-mode run
-    into an OUT that holds quick grades regrades those students rather than
-    passing indicative quick scores off as real ones.
+    With `quick` given, a grade is never replaced by a weaker one: a quick run
+    keeps full-mode grades (they count as done), while a full-mode run into an
+    OUT that holds quick grades regrades those students rather than passing
+    indicative quick scores off as real ones. A record of the harness losing
+    the student (`harness_lost`) is never done: resume retries it.
     """
     if only is not None:
         if only not in submissions:
@@ -118,12 +122,28 @@ def select(
 def _graded(path: Path, quick: bool | None) -> bool:
     if not path.is_file():
         return False
-    if quick is None:
-        return True
     try:
-        return bool(json.loads(path.read_text(encoding="utf-8")).get("quick")) == quick
-    except (OSError, ValueError, AttributeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        lost = harness_lost(GradeRecord.from_dict(data))
+        made_quick = bool(data.get("quick"))
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return True  # unreadable: kept, and load_records names it with the rerun command
+    if lost:
+        return False
+    # Only a full run over a quick grade replaces it: quick never beats full.
+    return not (quick is False and made_quick)
+
+
+def full_grades(out: Path, names: Sequence[str]) -> list[str]:
+    """Those of `names` whose grade in OUT was made in full mode (what a quick run keeps)."""
+    return [name for name in names if _made_in_full_mode(grade_path(out, name))]
+
+
+def _made_in_full_mode(path: Path) -> bool:
+    try:
+        return not json.loads(path.read_text(encoding="utf-8")).get("quick")
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 @contextlib.contextmanager
@@ -197,6 +217,7 @@ def progress_bar(total: int, enabled: bool = True) -> tqdm:
 
 def write_unit(out: Path, result: UnitResult) -> None:
     """A student's files into OUT/<student>/, under the batch's name for the student."""
+    keep_previous_grade(out, result.record.student)
     write_student_files(out, result.record.student, result.files)
 
 
@@ -245,6 +266,7 @@ def grade_class(
         similarity=report,
         intake=intake,
         similarity_error=problem,
+        kept_full=full_grades(out, resumed) if options.quick else [],
     )
 
 
@@ -285,6 +307,11 @@ def _run_line(outcome: BatchOutcome, out: Path) -> str:
     line = f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
     if outcome.resumed:
         line += f", {len(outcome.resumed)} already graded in {out} (--force regrades)"
+    if outcome.kept_full:
+        line += (
+            f", {len(outcome.kept_full)} of them graded in full mode and kept "
+            "(a quick run never replaces a full grade; --force does)"
+        )
     if any(r.quick for r in outcome.records):
         line += (
             "; quick mode: trained on data slices, indicative only (drop --quick for real grades)"

@@ -48,6 +48,10 @@ from dlgrade.records import GradeRecord, Observation, ObservationKind
 LOG_NAME = "grading.log"
 JUNIT_NAME = "junit.xml"
 RESULT_NAME = ".unit.json"  # where a child process leaves its UnitResult for the launcher
+# How an error record says the harness lost the student (dlgrade.grading.zygote; the Dask
+# worker's lost_workers_result): the student's code is not to blame, so resume retries it.
+LOST_SERVER = "lost with the grading server"
+LOST = (LOST_SERVER, "Dask workers grading this student were lost")
 LOG_TAIL_LINES = 25
 # pytest exit codes that still produce a usable record: all passed / some failed.
 RECORD_EXIT_CODES = (0, 1)
@@ -319,6 +323,15 @@ def error_record(student: str, reason: str, duration_s: float, quick: bool) -> G
         duration_s=round(duration_s, 3),
         observations=[Observation("harness", ObservationKind.GRADING_ERROR, reason)],
         quick=quick,
+    )
+
+
+def harness_lost(record: GradeRecord) -> bool:
+    """Whether the record is an error of the harness losing the student (its grading
+    server or worker died), not of the student's code: a resumed run retries it."""
+    return record.status == "error" and any(
+        note.kind == ObservationKind.GRADING_ERROR and any(mark in note.message for mark in LOST)
+        for note in record.observations
     )
 
 
