@@ -22,7 +22,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -32,16 +32,17 @@ from dlgrade.grading.outputs import (
     grade_path,
     keep_previous_grade,
     load_records,
+    student_files,
     write_class_outputs,
     write_similarity,
     write_student_files,
 )
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
-from dlgrade.grading.unit import UnitResult, harness_lost
-from dlgrade.grading.zygote import ForkedJob, Zygote
+from dlgrade.grading.unit import LOST_SERVER, UnitResult, error_record, harness_lost
+from dlgrade.grading.zygote import ForkedJob, ZygoteKeeper
 from dlgrade.intake import ClassInput, read_class
 from dlgrade.intake.outputs import WORK_DIR, record_intake
-from dlgrade.records import PLEASE_REPORT, GradeRecord
+from dlgrade.records import PLEASE_REPORT, GradeRecord, Observation, ObservationKind
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError, SimilarityReport, find_similar
 from reports.summaries import hardest_part
 
@@ -156,8 +157,11 @@ def job_starter(
     if launcher == "fresh":
         yield lambda name, folder, work: GradingJob(name, folder, work, options)
         return
-    with Zygote(options) as zygote:
-        yield lambda name, folder, work: zygote.submit(name, folder, work, options)
+    keeper = ZygoteKeeper(options)  # a zygote that dies is replaced at the next submission
+    try:
+        yield lambda name, folder, work: keeper.live().submit(name, folder, work, options)
+    finally:
+        keeper.close()
 
 
 def run_jobs(
@@ -178,6 +182,7 @@ def run_jobs(
     pending = deque(todo.items())
     running: list[GradingJob | ForkedJob] = []
     records = []
+    losses: dict[str, str] = {}  # student -> how the harness lost their first try
     bar = progress_bar(len(todo), progress)
     with bar, job_starter(options, launcher) as start:
         try:
@@ -191,6 +196,12 @@ def run_jobs(
                 for job in finished:
                     running.remove(job)
                     result = job.finish()
+                    if harness_lost(result.record) and job.student not in losses:
+                        # The grading server died under this student: one more try, first.
+                        losses[job.student] = _how_lost(result.record)
+                        pending.appendleft((job.student, todo[job.student]))
+                        continue
+                    result = after_loss(result, losses.get(job.student))
                     write_unit(out, result)
                     records.append(result.record)
                     on_done(result.record)
@@ -202,6 +213,34 @@ def run_jobs(
             for job in running:
                 job.kill()
     return records
+
+
+def _how_lost(record: GradeRecord) -> str:
+    notes = [o.message for o in record.observations if o.kind == ObservationKind.GRADING_ERROR]
+    return (notes[0].splitlines() or [""])[0] if notes else "lost"
+
+
+def after_loss(result: UnitResult, first_loss: str | None) -> UnitResult:
+    """The result of a student's second try, saying that the first was lost; a second loss
+    is an error record naming both (a student whose code keeps killing the server)."""
+    if first_loss is None:
+        return result
+    record = result.record
+    if harness_lost(record):
+        reason = (
+            f"the grading server was {LOST_SERVER} twice while grading this student, so the "
+            f"student was not retried again: first the grading process {first_loss}; then "
+            f"the grading process {_how_lost(record)}; {PLEASE_REPORT}"
+        )
+        record = error_record(record.student, reason, record.duration_s, record.quick)
+    else:
+        note = Observation(
+            "harness",
+            ObservationKind.WORKER,
+            f"graded again on a restarted grading server: the first try {first_loss}",
+        )
+        record = replace(record, observations=[*record.observations, note])
+    return UnitResult(record, {**result.files, **student_files(record)})
 
 
 def progress_bar(total: int, enabled: bool = True) -> tqdm:

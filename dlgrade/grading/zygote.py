@@ -37,6 +37,7 @@ from pathlib import Path
 
 from dlgrade.grading.unit import (
     LOG_NAME,
+    LOST_SERVER,
     RESULT_NAME,
     Ending,
     GradeOptions,
@@ -408,10 +409,43 @@ class ForkedJob:
         """The result for this submission; call after `poll()` returned True."""
         ending = Ending(self.elapsed, self.timed_out, self.exit_code)
         if self.exit_code is None:
-            lost = f"was lost with the grading server ({self.zygote.log_tail()})"
+            lost = f"was {LOST_SERVER} ({self.zygote.log_tail()})"
             ending = replace(ending, unknown_exit=lost)
         log = self.work_dir / LOG_NAME
         return ended_result(self.student, self.options, self.work_dir, log, ending)
+
+
+class ZygoteKeeper:
+    """The zygote to submit to, replaced by a fresh one once it has died (out of memory,
+    `kill -9`, a failed fork). Shared by the local batch and the Dask worker.
+
+    A dead zygote is retired, not closed: the children it forked run in sessions of
+    their own, so they may still finish and leave their results, and its log still
+    explains the loss to those that did not. `close` stops them all at the end.
+    """
+
+    def __init__(self, options: GradeOptions) -> None:
+        self.options = options
+        self._zygote: Zygote | None = None
+        self._retired: list[Zygote] = []
+
+    @property
+    def restarts(self) -> int:
+        return len(self._retired)
+
+    def live(self) -> Zygote:
+        if self._zygote is not None and self._zygote.process.poll() is not None:
+            self._retired.append(self._zygote)
+            self._zygote = None
+        if self._zygote is None:
+            self._zygote = Zygote(self.options)
+        return self._zygote
+
+    def close(self) -> None:
+        zygotes = [*self._retired, *([self._zygote] if self._zygote is not None else [])]
+        self._zygote, self._retired = None, []
+        for zygote in zygotes:
+            zygote.close()
 
 
 def _alive(pid: int) -> bool:
@@ -421,6 +455,11 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    # An orphan (its zygote died) that has exited but that nobody reaped yet is done too:
+    # the init of a container need not reap it promptly.
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
     return True
 
 
