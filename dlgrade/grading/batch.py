@@ -228,9 +228,9 @@ def after_loss(result: UnitResult, first_loss: str | None) -> UnitResult:
     record = result.record
     if harness_lost(record):
         reason = (
-            f"the grading server was {LOST_SERVER} twice while grading this student, so the "
-            f"student was not retried again: first the grading process {first_loss}; then "
-            f"the grading process {_how_lost(record)}; {PLEASE_REPORT}"
+            f"this student's grading was {LOST_SERVER} twice, so it was not retried again "
+            "(a student who keeps losing it may have code that exhausts the machine's memory); "
+            f"first: {first_loss}; then: {_how_lost(record)}"
         )
         record = error_record(record.student, reason, record.duration_s, record.quick)
     else:

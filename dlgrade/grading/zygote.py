@@ -255,6 +255,7 @@ class Zygote:
         self._jobs: dict[int, ForkedJob] = {}
         self._next_id = 0
         self.warm_up_s: float | None = None  # set when the zygote reports it is ready
+        self.ended = False  # its reports ended: it died (perhaps not yet reapable)
 
     def wait_ready(self, timeout_s: float = 600.0) -> float:
         """Block until the zygote has warmed up; its warm-up time in seconds."""
@@ -301,6 +302,7 @@ class Zygote:
                 return
             data = os.read(stdout.fileno(), 1 << 16)
             if not data:  # the zygote died: no more reports will come
+                self.ended = True
                 for job in self._jobs.values():
                     job.lost = job.lost or job.exit_code is None
                 return
@@ -409,7 +411,8 @@ class ForkedJob:
         """The result for this submission; call after `poll()` returned True."""
         ending = Ending(self.elapsed, self.timed_out, self.exit_code)
         if self.exit_code is None:
-            lost = f"was {LOST_SERVER} ({self.zygote.log_tail()})"
+            said = self.zygote.log_tail()  # empty after a kill -9 or the OOM killer
+            lost = f"was {LOST_SERVER} ({said or 'it died without a word'})"
             ending = replace(ending, unknown_exit=lost)
         log = self.work_dir / LOG_NAME
         return ended_result(self.student, self.options, self.work_dir, log, ending)
@@ -434,8 +437,9 @@ class ZygoteKeeper:
         return len(self._retired)
 
     def live(self) -> Zygote:
-        if self._zygote is not None and self._zygote.process.poll() is not None:
-            self._retired.append(self._zygote)
+        zygote = self._zygote
+        if zygote is not None and (zygote.ended or zygote.process.poll() is not None):
+            self._retired.append(zygote)
             self._zygote = None
         if self._zygote is None:
             self._zygote = Zygote(self.options)
