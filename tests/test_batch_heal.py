@@ -127,3 +127,19 @@ def test_kill_9_of_the_real_zygote_mid_batch_costs_no_student_a_grade(tmp_path):
         assert record.status == "graded", record.observations
         assert record.total == 28.0  # as graded with no fault: 3a needs a notebook, 2c a TA
     assert "0 grading error(s)" in stdout
+
+
+def test_resume_retries_a_kernel_that_never_started_but_not_other_harness_errors(tmp_path, checks):
+    root, out = tmp_path / "class", tmp_path / "out"
+    killed = "harness error (KernelStartError: the kernel did not start (Kernel died)); ..."
+    write_submission(root, "alice", verdicts={"5-q2": ["error", killed]})
+    write_submission(root, "bob", verdicts={"5-q2": ["error", "harness error (KeyError: 'w')"]})
+    options = GradeOptions(checks_dir=checks, timeout_s=60)
+    assert sorted(grade_class(root, out, options, jobs=2, progress=False).graded) == [
+        "alice",
+        "bob",
+    ]
+    write_submission(root, "alice", score=1.0)  # the kernel starts this time
+    again = grade_class(root, out, options, jobs=2, progress=False)
+    assert again.graded == ["alice"] and again.resumed == ["bob"]
+    assert not _grade(out, "alice").harness_errors and _grade(out, "bob").harness_errors

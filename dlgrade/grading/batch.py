@@ -38,7 +38,13 @@ from dlgrade.grading.outputs import (
     write_student_files,
 )
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
-from dlgrade.grading.unit import LOST_SERVER, UnitResult, error_record, harness_lost
+from dlgrade.grading.unit import (
+    LOST_SERVER,
+    UnitResult,
+    error_record,
+    harness_lost,
+    worth_retrying,
+)
 from dlgrade.grading.zygote import ForkedJob, ZygoteKeeper
 from dlgrade.intake import ClassInput, read_class
 from dlgrade.intake.outputs import WORK_DIR, record_intake
@@ -105,7 +111,7 @@ def select(
     keeps full-mode grades (they count as done), while a full-mode run into an
     OUT that holds quick grades regrades those students rather than passing
     indicative quick scores off as real ones. A record of the harness losing
-    the student (`harness_lost`) is never done: resume retries it.
+    the student (`worth_retrying`) is never done: resume retries it.
     """
     if only is not None:
         if only not in submissions:
@@ -125,11 +131,11 @@ def _graded(path: Path, quick: bool | None) -> bool:
         return False
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        lost = harness_lost(GradeRecord.from_dict(data))
+        retry = worth_retrying(GradeRecord.from_dict(data))
         made_quick = bool(data.get("quick"))
     except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return True  # unreadable: kept, and load_records names it with the rerun command
-    if lost:
+    if retry:
         return False
     # Only a full run over a quick grade replaces it: quick never beats full.
     return not (quick is False and made_quick)

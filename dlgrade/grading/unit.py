@@ -53,6 +53,7 @@ RESULT_NAME = ".unit.json"  # where a child process leaves its UnitResult for th
 # worker's lost_workers_result): the student's code is not to blame, so resume retries it.
 LOST_SERVER = "lost with the grading server"
 LOST = (LOST_SERVER, "Dask workers grading this student were lost")
+KERNEL_NOT_STARTED = "KernelStartError"  # named in the part's harness-error message
 LOG_TAIL_LINES = 25
 # pytest exit codes that still produce a usable record: all passed / some failed.
 RECORD_EXIT_CODES = (0, 1)
@@ -335,6 +336,16 @@ def harness_lost(record: GradeRecord) -> bool:
     return record.status == "error" and any(
         note.kind == ObservationKind.GRADING_ERROR and any(mark in note.message for mark in LOST)
         for note in record.observations
+    )
+
+
+def worth_retrying(record: GradeRecord) -> bool:
+    """Whether a resumed run should grade the student again: the harness lost them, or a
+    notebook kernel never started (killed while starting, the machine out of processes).
+    Never for what the student's code did: a timeout, a crash, a failed check."""
+    return harness_lost(record) or any(
+        result.status == PartStatus.ERROR and KERNEL_NOT_STARTED in result.message
+        for result in record.results
     )
 
 

@@ -332,6 +332,10 @@ class Zygote:
     def log_tail(self) -> str:
         return tail(Path(self._log.name))
 
+    def forget(self, job: ForkedJob) -> None:
+        """`job` has ended and been read: nothing of it is left to stop."""
+        self._jobs.pop(job.ident, None)
+
     def close(self) -> None:
         """Stop the zygote: no new children; kill the ones still running."""
         self.process.kill()
@@ -410,6 +414,8 @@ class ForkedJob:
     def finish(self) -> UnitResult:
         """The result for this submission; call after `poll()` returned True."""
         ending = Ending(self.elapsed, self.timed_out, self.exit_code)
+        # Ended: closing its zygote later must not signal its pid (reused by then, perhaps).
+        self.zygote.forget(self)
         if self.exit_code is None:
             said = self.zygote.log_tail()  # empty after a kill -9 or the OOM killer
             lost = f"was {LOST_SERVER} ({said or 'it died without a word'})"
