@@ -438,10 +438,6 @@ class ZygoteKeeper:
         self._zygote: Zygote | None = None
         self._retired: list[Zygote] = []
 
-    @property
-    def restarts(self) -> int:
-        return len(self._retired)
-
     def live(self) -> Zygote:
         zygote = self._zygote
         if zygote is not None and (zygote.ended or zygote.process.poll() is not None):
