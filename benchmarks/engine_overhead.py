@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/engine_overhead.py [--repeat 5]
 
 Runs the same small notebook with `NotebookClient(...).execute()` on a local
-kernel and with `run_notebook` under bubblewrap and reduced isolation,
+kernel and with `run_notebook` under bubblewrap and without isolation (`none`),
 interleaved, and prints the median wall time of each and the overhead.
 """
 
@@ -69,7 +69,7 @@ def main() -> None:
         modes: dict[str, Callable[[], None]] = {"bare nbclient": lambda: bare(path)}
         if bwrap_usable():
             modes["engine bwrap"] = lambda: engine(path, "bwrap")
-        modes["engine reduced"] = lambda: engine(path, "reduced")
+        modes["engine none"] = lambda: engine(path, "none")
         for action in modes.values():
             action()  # warm-up: data provisioning cache, OS file cache
         times: dict[str, list[float]] = {name: [] for name in modes}

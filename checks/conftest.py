@@ -92,7 +92,7 @@ def notebooks(grader: Grader, request: pytest.FixtureRequest) -> Iterator[Notebo
     if runs is None:
         runs = NotebookRuns(
             request.getfixturevalue("submission"),
-            sandbox_config(grader.quick),
+            sandbox_config(grader.quick, grader.isolation_mode),
             probes_by_problem(retrain=grader.retrain),
             lambda o: grader.observe(o.source, o.kind, o.message),
             WATCHES_BY_PROBLEM,

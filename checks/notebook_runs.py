@@ -35,6 +35,7 @@ from dlgrade.engine import (
 )
 from dlgrade.engine.budgets import budgets
 from dlgrade.engine.cells import describe_cell
+from dlgrade.engine.isolation import Isolation
 from dlgrade.engine.records import Watch
 from dlgrade.records import (
     KERNEL_INTERFERENCE,
@@ -222,10 +223,13 @@ def _error_line(name: str, value: str) -> str:
     return f"{name}: {first}"[:300] if first else name
 
 
-def sandbox_config(quick: bool) -> SandboxConfig:
+def sandbox_config(quick: bool, isolation: Isolation = "bwrap") -> SandboxConfig:
     """The engine settings for a grading run: time budgets scaled to this machine
     (dlgrade.engine.budgets); quick mode trains on data slices."""
     limits = budgets(quick)
     return SandboxConfig(
-        quick=quick, cell_timeout_s=limits.cell_s, notebook_timeout_s=limits.notebook_s
+        quick=quick,
+        cell_timeout_s=limits.cell_s,
+        notebook_timeout_s=limits.notebook_s,
+        isolation=isolation,
     )

@@ -7,6 +7,9 @@
 #   DLGRADE_FAIL_UNDER  fail when the judged parts score below this percentage;
 #                       empty: never fail the job on the grade
 #   DLGRADE_OUT         where report.html and junit.xml go (default $RUNNER_TEMP/dlgrade)
+#   DLGRADE_ISOLATION   bwrap, user or none (default none: the student's own code on the
+#                       student's own runner, where GitHub's images refuse bubblewrap's
+#                       namespaces; the grade that counts is the TA's, in bwrap or user mode)
 #   GITHUB_STEP_SUMMARY the job summary file GitHub provides
 # Exit status: 0, unless DLGRADE_FAIL_UNDER is set: then 1 below it, 2 when the
 # checks could not run.
@@ -15,6 +18,7 @@ set -uo pipefail
 out="${DLGRADE_OUT:-${RUNNER_TEMP:-/tmp}/dlgrade}"
 mkdir -p "$out"
 args=(check "${DLGRADE_PATH:-.}" --report "$out/report.html" --junit "$out/junit.xml")
+args+=(--isolation "${DLGRADE_ISOLATION:-none}")
 if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
   args+=(--summary "$GITHUB_STEP_SUMMARY")
 fi

@@ -54,7 +54,7 @@ class ObservationKind(StrEnum):
     OUTPUT_TRUNCATED = "output-truncated"  # stored cell output hit its cap
     FIGURE_LOG = "figure-log"  # the figure log was capped or held invalid entries
     DATA_UNAVAILABLE = "data-unavailable"  # the grader could not provision the datasets
-    ISOLATION_REDUCED = "isolation-reduced"  # no bubblewrap: reduced isolation
+    ISOLATION_REDUCED = "isolation-reduced"  # not bubblewrap: mode user or none (what it lacks)
     MALFORMED = "malformed"  # the file could not be read as a notebook (also noted by checks)
     INTERFERED = "interfered"  # the notebook tampered with the grader's kernel messages
     WATCH_TIMEOUT = "watch-timeout"  # reading the state after a cell took too long
@@ -237,7 +237,7 @@ class GradeRecord:
     duration_s: float = 0.0
     student_compute_s: float = 0.0
     observations: list[Observation] = field(default_factory=list)
-    isolation: str = ""  # "bubblewrap" or "reduced: ..."
+    isolation: str = ""  # "bubblewrap", "user: ..." or "none: ..." (dlgrade.engine.isolation)
     quick: bool = False
     # From the LMS export the submission came in (dlgrade.intake); empty for plain folders.
     identities: list[Identity] = field(default_factory=list)

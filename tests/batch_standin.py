@@ -28,6 +28,7 @@ def pytest_addoption(parser):
     parser.addoption("--problems", default=None)
     parser.addoption("--quick", action="store_true")
     parser.addoption("--visible-only", action="store_true")
+    parser.addoption("--isolation", default="bwrap")
 
 
 def plan(config):

@@ -1,30 +1,29 @@
-"""The Gradescope autograder zip, run as Gradescope would, in a temporary /autograder.
+"""The Gradescope autograder zip, run as Gradescope would, in a temporary /autograder
+(tests/autograder_root.py).
 
-The zip is unpacked with `unzip` into ROOT/source, run_autograder is copied
-to ROOT, setup.sh runs with --no-install (this environment already has the
-dependencies; the apt/pip steps are what Gradescope's image build adds), and
 run_autograder grades a shipped example from ROOT/submission. results.json is
 checked against Gradescope's documented format and for the example's known
-mistake. One run puts a bubblewrap on PATH that cannot create namespaces,
-which is what a Docker container without privileges gives, to show the
-fall-back to reduced isolation is recorded where students and TAs see it.
+mistake. The zip's default isolation is `user` (Gradescope's containers refuse
+namespaces); a bubblewrap on PATH that cannot create them, as a Docker container
+without privileges gives, changes nothing there, while a zip built for bwrap
+refuses to run the notebooks and says why, instead of falling back on its own.
+The attacks a student could make in user mode are in tests/test_attacks_user_mode.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from autograder_root import autograder_root, refusing_bwrap, run_autograder, shared_folder
 
 from dlgrade.autograder.build import build_gradescope_zip
 from dlgrade.autograder.config import AutograderConfig
-from dlgrade.lms.gradescope import results_problems
+from dlgrade.autograder.run import ResultsNotWritten, write_results
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"
 CONFIG = AutograderConfig(assignment="fall2023", problems=("p3",), quick=True, timeout_s=900)
@@ -35,52 +34,6 @@ def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("zip") / "autograder.zip"
     build_gradescope_zip(target, CONFIG)
     return target
-
-
-def _environment(root: Path, cache: Path, path_first: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only the zip's harness
-    env.update(DLGRADE_AUTOGRADER_ROOT=str(root), DLGRADE_PYTHON=sys.executable)
-    env["DLGRADE_DATA"] = str(cache)
-    if path_first is not None:
-        env["PATH"] = f"{path_first}:{env['PATH']}"
-    return env
-
-
-def autograder_root(tmp: Path, archive: Path, cache: Path, submission: Path | None) -> Path:
-    """/autograder as Gradescope lays it out, with setup.sh already run."""
-    root = tmp / "autograder"
-    (root / "results").mkdir(parents=True)
-    (root / "submission").mkdir()
-    subprocess.run(["unzip", "-q", str(archive), "-d", str(root / "source")], check=True)
-    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
-    if submission is not None:
-        shutil.copytree(submission, root / "submission", dirs_exist_ok=True)
-    setup = subprocess.run(
-        ["bash", "setup.sh", "--no-install"],
-        cwd=root / "source",
-        env=_environment(root, cache),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert setup.returncode == 0, setup.stdout + setup.stderr
-    assert (root / "source" / "python-path").read_text().strip() == sys.executable
-    return root
-
-
-def run_autograder(root: Path, cache: Path, path_first: Path | None = None) -> tuple[dict, str]:
-    done = subprocess.run(
-        [str(root / "run_autograder")],  # executable, as Gradescope calls it
-        cwd=root,
-        env=_environment(root, cache, path_first),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    data = json.loads((root / "results" / "results.json").read_text())
-    assert results_problems(data) == []
-    return data, done.stdout
 
 
 def test_the_zip_has_gradescope_files_at_its_root(autograder_zip):
@@ -103,10 +56,11 @@ def _write(path: Path, text: str) -> Path:
 
 
 @pytest.mark.slow
-def test_run_autograder_grades_an_example_into_valid_results(tmp_path, autograder_zip, cache):
+def test_run_autograder_grades_an_example_into_valid_results(autograder_zip, cache):
     submission = EXAMPLES / "fall2023-misread-dataset2"
-    root = autograder_root(tmp_path, autograder_zip, cache, submission)
-    data, stdout = run_autograder(root, cache)
+    root = autograder_root(shared_folder("ag-"), autograder_zip, cache, submission)
+    run = run_autograder(root, cache)
+    data, stdout = run.data, run.stdout
     assert f"checks: {root / 'source' / 'harness' / 'checks'}" in stdout  # the zip's own checks
     tests = {t["name"].split(":")[0]: t for t in data["tests"]}
     assert sorted(tests) == ["3a-1", "3a-2", "3b", "3c", "3d"]
@@ -115,31 +69,51 @@ def test_run_autograder_grades_an_example_into_valid_results(tmp_path, autograde
     assert "slope is 0.5" in tests["3a-2"]["output"]  # the diagnosis, not just a verdict
     assert tests["3a-1"]["status"] == "passed" and tests["3a-1"]["max_score"] == 4
     assert all(t["visibility"] == "visible" for t in data["tests"])
-    assert "Sandbox: bubblewrap" in data["output"]
+    assert "Sandbox: user: unprivileged uid per notebook" in data["output"]
     assert "3a-2     0/4  failed" in stdout  # the instructors' view
+    assert "grader path(s) are root-only" in stdout
+    assert (root / "source").stat().st_mode & 0o077 == 0
 
 
 @pytest.mark.slow
-def test_without_usable_bubblewrap_the_results_say_isolation_was_reduced(
-    tmp_path, autograder_zip, cache
-):
-    fake = tmp_path / "bin"
-    fake.mkdir()
-    refusing = fake / "bwrap"
-    refusing.write_text(
-        "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n"
+def test_user_mode_needs_no_bubblewrap(tmp_path, autograder_zip, cache):
+    root = autograder_root(
+        shared_folder("ag-"), autograder_zip, cache, EXAMPLES / "fall2023-full-marks"
     )
-    refusing.chmod(0o755)
-    root = autograder_root(tmp_path, autograder_zip, cache, EXAMPLES / "fall2023-full-marks")
-    data, _ = run_autograder(root, cache, path_first=fake)
-    assert data["score"] == 20.0  # graded all the same
-    assert "Sandbox: reduced" in data["output"]
-    assert "cannot create namespaces" in data["output"]
-    assert data["extra_data"]["isolation"].startswith("reduced")
+    run = run_autograder(root, cache, path_first=refusing_bwrap(tmp_path / "bin"))
+    assert run.data["score"] == 20.0  # graded all the same
+    assert run.data["extra_data"]["isolation"].startswith("user: unprivileged uid")
 
 
-def test_an_empty_submission_still_gets_results(tmp_path, autograder_zip, cache):
-    root = autograder_root(tmp_path, autograder_zip, cache, None)
-    data, _ = run_autograder(root, cache)
+def test_a_bwrap_autograder_where_bubblewrap_cannot_run_refuses_and_says_why(tmp_path, cache):
+    archive = tmp_path / "bwrap.zip"
+    build_gradescope_zip(archive, replace(CONFIG, isolation="bwrap"))
+    root = autograder_root(shared_folder("ag-"), archive, cache, EXAMPLES / "fall2023-full-marks")
+    run = run_autograder(root, cache, path_first=refusing_bwrap(tmp_path / "bin"), expect_code=1)
+    assert run.data["score"] == 0 and run.data["tests"] == []
+    assert "could not isolate the notebooks" in run.data["output"]
+    assert "cannot create namespaces" in run.data["output"]
+    assert "--isolation user" in run.data["output"]  # the fix
+
+
+def test_an_empty_submission_still_gets_results(autograder_zip, cache):
+    root = autograder_root(shared_folder("ag-"), autograder_zip, cache, None)
+    data = run_autograder(root, cache).data
     assert data["score"] == 0 and data["tests"] == []
     assert "no files were submitted" in data["output"]
+
+
+def test_results_json_that_cannot_be_replaced_is_reported_never_passed_off(tmp_path):
+    """An immutable results.json (chattr +i, what a root kernel could leave) can be
+    neither replaced nor removed: the grader says so instead of exiting as if it wrote it."""
+    results = tmp_path / "results.json"
+    results.write_text('{"score": 100}')  # not the grader's
+    if subprocess.run(["chattr", "+i", str(results)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not supported on this file system")
+    try:
+        with pytest.raises(ResultsNotWritten, match="did not write is still there"):
+            write_results(results, {"score": 1})
+    finally:
+        subprocess.run(["chattr", "-i", str(results)], check=True)
+    write_results(results, {"score": 1})  # and once it can, it does
+    assert json.loads(results.read_text()) == {"score": 1}

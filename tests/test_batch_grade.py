@@ -278,7 +278,7 @@ def test_thread_budget_reaches_the_kernel(tmp_path, monkeypatch):
     monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
     dirs = RunDirs.create()
     try:
-        env = kernel_env(dirs, None, tmp_path, cuda_shim=False)
+        env = kernel_env(dirs, None, tmp_path, dirs.tmp, cuda_shim=False)
     finally:
         dirs.remove()
     assert env["OMP_NUM_THREADS"] == "1"

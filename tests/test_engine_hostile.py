@@ -6,8 +6,10 @@ available here, else reduced isolation for the tests that do not need bwrap).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -16,7 +18,7 @@ import numpy as np
 import pytest
 from nested_notebook import deeply_nested_notebook
 
-from dlgrade.engine import Probe, SandboxConfig, discover, run_notebook
+from dlgrade.engine import Probe, SandboxConfig, discover, isolation, run_notebook
 from dlgrade.engine.records import NotebookRun, SourceFile
 from dlgrade.engine.sandbox import bwrap_usable
 from dlgrade.records import ENGINE_KINDS, ObservationKind
@@ -25,6 +27,9 @@ HOSTILE = Path(__file__).parent / "hostile"
 REPO = Path(__file__).resolve().parents[1]
 HAVE_BWRAP = bwrap_usable()
 needs_bwrap = pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap cannot create namespaces here")
+needs_user_mode = pytest.mark.skipif(
+    isolation.user_problem() is not None, reason=f"user mode: {isolation.user_problem()}"
+)
 # Small limits keep the suite fast; the engine's defaults are far larger.
 FAST = SandboxConfig(
     cell_timeout_s=4,
@@ -127,19 +132,22 @@ def test_outside_network_is_unreachable(tmp_path):
     assert "network-blocked" in kinds(result)
 
 
-def test_network_blocked_in_reduced_isolation(tmp_path):
-    result = run(place(tmp_path, "network.py"), isolation="reduced")
+def test_network_blocked_without_isolation_by_the_in_process_guard(tmp_path):
+    result = run(place(tmp_path, "network.py"), isolation="none")
     assert "unreachable" in result.cells[0].error_value.lower()
     assert {"network-blocked", "isolation-reduced"} <= kinds(result)
 
 
-@needs_bwrap
 @pytest.mark.skipif(
     os.geteuid() != 0, reason="the per-run uid needs root; as a user the cap is per user"
 )
-def test_fork_bomb_is_capped(tmp_path):
+@pytest.mark.parametrize(
+    "mode",
+    [pytest.param("bwrap", marks=needs_bwrap), pytest.param("user", marks=needs_user_mode)],
+)
+def test_fork_bomb_is_capped(tmp_path, mode):
     probe = Probe("count", "_dlgrade_emit('forked', forked); _dlgrade_emit('refused', refused)")
-    result = run(place(tmp_path, "fork_bomb.py"), [probe], isolation="bwrap", max_processes=40)
+    result = run(place(tmp_path, "fork_bomb.py"), [probe], isolation=mode, max_processes=40)
     values = result.probes["count"].values
     assert values["forked"] < 40
     assert values["refused"] is not None  # EAGAIN: the cap, not the loop bound, stopped it
@@ -227,14 +235,31 @@ def test_batch_of_hostile_notebooks_leaves_a_benign_one_intact(tmp_path):
     np.testing.assert_array_equal(result.probes["w"].values["w"], np.arange(6.0).reshape(2, 3))
 
 
-@needs_bwrap
-def test_detached_processes_die_with_the_sandbox(tmp_path):
+@pytest.mark.parametrize(
+    "mode",
+    [
+        pytest.param("bwrap", marks=needs_bwrap),
+        pytest.param("user", marks=needs_user_mode),
+    ],
+)
+def test_detached_processes_die_with_the_sandbox(tmp_path, mode):
     token = f"{os.getpid() % 1000}.{time.monotonic_ns() % 10**9:09d}"  # a unique `sleep` argument
-    result = run(place(tmp_path, "orphans.py", TOKEN=token), isolation="bwrap")
+    result = run(place(tmp_path, "orphans.py", TOKEN=token), isolation=mode)
     assert result.cells[0].text.strip() == "spawned"
     time.sleep(0.5)  # the pid namespace's teardown is asynchronous
     survivors = [p for p in Path("/proc").glob("[0-9]*") if token in _cmdline(p)]
     assert survivors == []
+
+
+def test_without_isolation_detached_processes_outlive_the_notebook(tmp_path):
+    """What mode `none` does not protect (README): nothing ends a notebook's daemons."""
+    token = f"{os.getpid() % 1000}.{time.monotonic_ns() % 10**9:09d}"
+    run(place(tmp_path, "orphans.py", TOKEN=token), isolation="none")
+    survivors = [p for p in Path("/proc").glob("[0-9]*") if token in _cmdline(p)]
+    for proc in survivors:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(proc.name), signal.SIGKILL)
+    assert len(survivors) == 3
 
 
 def _cmdline(proc: Path) -> str:

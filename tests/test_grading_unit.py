@@ -46,6 +46,7 @@ import dlgrade.grading.plugin as preloaded
 def pytest_addoption(parser):
     parser.addoption("--submission")
     parser.addoption("--results-json")
+    parser.addoption("--isolation")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -4,19 +4,23 @@ The same grading as `dlgrade grade` for one student (one `pytest checks`
 process in its own process group, the notebooks in the sandbox), then the
 record in Gradescope's format. Whatever happens a results.json is written, so
 the student never sees Gradescope's bare "autograder failed"; a grading
-failure says it is the grader's fault, not theirs. stdout goes to the
+failure says it is the grader's fault, not theirs. If it cannot be written, the
+command exits non-zero and leaves no file it did not write. stdout goes to the
 instructors' view only (Gradescope's /autograder/results/stdout).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dlgrade.autograder.config import CONFIG_FILE, AutograderConfig
+from dlgrade.engine.errors import SandboxUnavailable
+from dlgrade.grading.lockdown import LockdownError, prepare
 from dlgrade.grading.outputs import write_json
 from dlgrade.grading.plugin import points_table
 from dlgrade.grading.runner import GradeOptions, GradingJob, default_checks_dir
@@ -26,26 +30,85 @@ from dlgrade.records import GradeRecord, Identity, Observation, ObservationKind
 POLL_S = 1.0
 
 
-def run_gradescope(root: Path, config: AutograderConfig | None = None) -> Path:
-    """Grade `root`/submission; returns the results.json written under `root`/results."""
+@dataclass(frozen=True)
+class Outcome:
+    results: Path
+    exit_code: int  # 0; 1 when the submission could not be graded safely (results say why)
+
+
+class ResultsNotWritten(RuntimeError):
+    """results.json could not be written; the message says whether a stale file remains."""
+
+
+def run_gradescope(root: Path, config: AutograderConfig | None = None) -> Outcome:
+    """Grade `root`/submission into `root`/results/results.json.
+
+    Before any student code runs, the isolation mode is checked and, in user mode, the
+    harness, its configuration and the hand-in become root-only; after grading, every
+    process a kernel left is killed, and only then is results.json written.
+    """
     config = config or AutograderConfig.load(root / "source" / CONFIG_FILE)
     submission, results = root / "submission", root / "results" / "results.json"
     people = submitters(root / "submission_metadata.json")
     started = time.monotonic()
-    if not submission.is_dir() or not any(submission.iterdir()):
-        empty = Observation("submission", ObservationKind.NO_FILES, "no files were submitted")
-        record = GradeRecord("submission", config.assignment, [], observations=[empty])
+    exit_code = 0
+    try:
+        secured = prepare(
+            config.isolation,
+            protect=[root / "source", submission, root / "submission_metadata.json"],
+            checks_dir=default_checks_dir(),
+        )
+    except (SandboxUnavailable, LockdownError) as err:
+        print(f"not graded: the notebooks cannot be isolated here: {err}")
+        record = refused(config, f"the autograder could not isolate the notebooks: {err}")
+        exit_code = 1
     else:
-        record = grade(submission, config)
+        if secured is not None:
+            print(secured.summary())
+        record = grade_submission(submission, config)
     record = replace(record, identities=people, duration_s=round(time.monotonic() - started, 3))
     data = results_json(record)
     problems = results_problems(data)
     if problems:  # our bug, never the student's: keep the results, tell the staff
         print("results.json does not follow Gradescope's specification:", *problems, sep="\n  ")
-    write_json(results, data)
+    write_results(results, data)
     print("\n".join(points_table(record)))
     print(f"isolation: {record.isolation or 'none recorded'}; results: {results}")
-    return results
+    return Outcome(results, exit_code)
+
+
+def grade_submission(submission: Path, config: AutograderConfig) -> GradeRecord:
+    if not submission.is_dir() or not any(submission.iterdir()):
+        empty = Observation("submission", ObservationKind.NO_FILES, "no files were submitted")
+        return GradeRecord("submission", config.assignment, [], observations=[empty])
+    return grade(submission, config)
+
+
+def refused(config: AutograderConfig, why: str) -> GradeRecord:
+    """The record of a submission the autograder would not run: the grader's fault."""
+    return GradeRecord(
+        "submission",
+        config.assignment,
+        [],
+        status="error",
+        observations=[Observation("harness", ObservationKind.GRADING_ERROR, why)],
+        quick=config.quick,
+    )
+
+
+def write_results(path: Path, data: dict) -> None:
+    """Write results.json atomically; if that fails, leave no file the grader did not write."""
+    try:
+        write_json(path, data)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        left = (
+            "a results.json the grader did not write is still there"
+            if path.exists()
+            else ("no results.json is left")
+        )
+        raise ResultsNotWritten(f"cannot write {path}: {err}; {left}") from err
 
 
 def grade(submission: Path, config: AutograderConfig) -> GradeRecord:
@@ -55,6 +118,7 @@ def grade(submission: Path, config: AutograderConfig) -> GradeRecord:
         quick=config.quick,
         problems=config.problems,
         timeout_s=config.timeout_s,
+        isolation=config.isolation,
     )
     print(
         f"grading {submission} ({config.assignment}, problems: {','.join(config.problems) or 'all'})"

@@ -11,9 +11,18 @@ import sys
 from pathlib import Path
 
 from dlgrade.autograder.build import build_gradescope_zip
-from dlgrade.autograder.config import AutograderConfig, AutograderError
-from dlgrade.autograder.run import run_gradescope
+from dlgrade.autograder.config import (
+    CONFIG_FILE,
+    DEFAULT_TIMEOUT_S,
+    GRADESCOPE_MAX_S,
+    AutograderConfig,
+    AutograderError,
+)
+from dlgrade.autograder.run import ResultsNotWritten, run_gradescope
 from dlgrade.commands.grade import problem_list
+from dlgrade.engine import isolation
+from dlgrade.engine.errors import SandboxUnavailable
+from dlgrade.engine.isolation import MODES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,10 +57,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument(
         "--timeout",
         type=float,
-        default=2400.0,
+        default=DEFAULT_TIMEOUT_S,
         metavar="S",
-        help="stop grading one submission after S seconds (default: %(default)g); set "
-        "Gradescope's own limit above it",
+        help="stop grading one submission after S seconds, keeping the parts judged so far "
+        "(default: %(default)g); must stay under Gradescope's own limit (set it in Gradescope's "
+        f"autograder settings; its maximum is {GRADESCOPE_MAX_S:g} s), which ends a run with "
+        "no results at all",
+    )
+    build.add_argument(
+        "--isolation",
+        choices=MODES,
+        default="user",
+        help="how notebooks are isolated in Gradescope's container (default: user, since "
+        "Gradescope refuses bubblewrap's namespaces; README: 'How grading stays honest')",
     )
     build.add_argument("--out", type=Path, required=True, metavar="ZIP", help="the zip to write")
     build.set_defaults(func=run_build)
@@ -66,13 +84,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Gradescope's autograder folder (default: %(default)s)",
     )
     inside.set_defaults(func=run_inside)
+    check = targets.add_parser(
+        "check-isolation",
+        help="say whether autograder.toml's isolation mode works here (called by setup.sh)",
+    )
+    check.add_argument(
+        "--root", type=Path, default=Path("/autograder"), help="default: %(default)s"
+    )
+    check.set_defaults(func=run_check_isolation)
 
 
 def run_build(args: argparse.Namespace) -> int:
     config = AutograderConfig(
-        assignment=args.assignment, problems=args.problems, quick=args.quick, timeout_s=args.timeout
+        assignment=args.assignment,
+        problems=args.problems,
+        quick=args.quick,
+        timeout_s=args.timeout,
+        isolation=args.isolation,
     )
     try:
+        if not 0 < args.timeout < GRADESCOPE_MAX_S:
+            raise AutograderError(
+                f"--timeout {args.timeout:g}: must be above 0 and under Gradescope's maximum of "
+                f"{GRADESCOPE_MAX_S:g} s, with a margin for writing the results"
+            )
         names = build_gradescope_zip(args.out, config)
     except AutograderError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -85,10 +120,20 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_check_isolation(args: argparse.Namespace) -> int:
+    try:
+        config = AutograderConfig.load(args.root / "source" / CONFIG_FILE)
+        isolation.require(config.isolation)
+    except (AutograderError, SandboxUnavailable) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"isolation {config.isolation} works here: {isolation.DESCRIPTIONS[config.isolation]}")
+    return 0
+
+
 def run_inside(args: argparse.Namespace) -> int:
     try:
-        run_gradescope(args.root)
-    except AutograderError as err:
+        return run_gradescope(args.root).exit_code
+    except (AutograderError, ResultsNotWritten) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    return 0

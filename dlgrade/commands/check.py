@@ -17,6 +17,8 @@ from pathlib import Path
 from dlgrade.commands.grade import add_grading_options
 from dlgrade.data.atomic import write_bytes_atomic
 from dlgrade.engine.discover import ANSWERS_FILE, discover
+from dlgrade.engine.errors import SandboxUnavailable
+from dlgrade.grading.lockdown import LockdownError, prepare
 from dlgrade.grading.outputs import write_text
 from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, default_checks_dir
 from dlgrade.grading.terminal import check_summary, failing_parts
@@ -88,6 +90,13 @@ def run(args: argparse.Namespace) -> int:
     except CheckSuiteNotFound as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    try:
+        secured = prepare(args.isolation, [args.path], [], checks)
+    except (SandboxUnavailable, LockdownError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if secured is not None:
+        print(secured.summary(), file=sys.stderr)
     options = GradeOptions(
         checks_dir=checks,
         assignment=args.assignment,
@@ -97,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         problems=args.problems,
         timeout_s=args.timeout or None,
         junit=args.junit is not None,
+        isolation=args.isolation,
     )
     work_dir = args.path / ".dlgrade"
     record = self_check(args.path, work_dir, options, args.junit)

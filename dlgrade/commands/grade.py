@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from dlgrade.engine.budgets import budgets
+from dlgrade.engine.errors import SandboxUnavailable
+from dlgrade.engine.isolation import MODES
 from dlgrade.grading.batch import (
     LAUNCHERS,
     BatchError,
@@ -17,6 +19,7 @@ from dlgrade.grading.batch import (
     summary_lines,
 )
 from dlgrade.grading.cluster.config import ClusterConfigError, parse_backend
+from dlgrade.grading.lockdown import LockdownError, prepare
 from dlgrade.grading.outputs import OutputError
 from dlgrade.grading.runner import (
     CheckSuiteNotFound,
@@ -159,6 +162,16 @@ def add_grading_options(parser: argparse.ArgumentParser) -> None:
         metavar="LIST",
         help="grade only these problems, e.g. p4,p5",
     )
+    parser.add_argument(
+        "--isolation",
+        choices=MODES,
+        default="bwrap",
+        help="how student notebooks are isolated (README: 'How grading stays honest'): bwrap "
+        "(default: bubblewrap namespaces; refused with the fix where it cannot run), user (as "
+        "root where namespaces are off, e.g. Gradescope: an unprivileged uid per notebook, no "
+        "network sockets, the grader's files made root-only), none (no isolation; every record "
+        "says so)",
+    )
 
 
 def problem_list(text: str) -> tuple[str, ...]:
@@ -179,8 +192,13 @@ def run(args: argparse.Namespace) -> int:
             problems=args.problems,
             timeout_s=student_timeout(args.timeout, args.quick),
             junit=args.junit,
+            isolation=args.isolation,
         )
         runner = _cluster_runner(args)
+        if runner is None:  # a cluster's workers check their own machines
+            secured = prepare(args.isolation, [args.root], [args.out], checks)
+            if secured is not None:
+                print(secured.summary(), file=sys.stderr)
         outcome = grade_class(
             args.root,
             args.out,
@@ -199,7 +217,9 @@ def run(args: argparse.Namespace) -> int:
         CheckSuiteNotFound,
         ClusterConfigError,
         IntakeError,
+        LockdownError,
         OutputError,
+        SandboxUnavailable,
         SimilarityError,
     ) as err:
         print(f"error: {err}", file=sys.stderr)

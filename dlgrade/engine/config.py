@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
-Isolation = Literal["auto", "bwrap", "reduced"]
+from dlgrade.engine.isolation import MODES, Isolation
 
 # Quick mode trains on slices so a whole class grades in minutes.
 QUICK_TRAIN_LIMIT = 6000
@@ -29,7 +28,7 @@ class SandboxConfig:
     train_limit: int | None = None
     test_limit: int | None = None
     data_dir: Path | None = None
-    isolation: Isolation = "auto"
+    isolation: Isolation = "bwrap"  # see dlgrade.engine.isolation; never chosen for you
     allow_gpu: bool = True
     # Serve torchvision MNIST/FashionMNIST batches decoded in one step (bit-identical values;
     # see the shim's decoded.py). Off: torchvision's per-image PIL path, for comparison.
@@ -53,9 +52,9 @@ class SandboxConfig:
                 raise ValueError(
                     f"SandboxConfig.{name} must be positive, got {getattr(self, name)}"
                 )
-        if self.isolation not in ("auto", "bwrap", "reduced"):
+        if self.isolation not in MODES:
             raise ValueError(
-                f"SandboxConfig.isolation must be 'auto', 'bwrap' or 'reduced', not {self.isolation!r}"
+                f"SandboxConfig.isolation must be one of {', '.join(MODES)}, not {self.isolation!r}"
             )
 
     @property

@@ -37,6 +37,7 @@ from dlgrade.engine.kernel import (
     wait_dead,
 )
 from dlgrade.engine.notebooks import MalformedSource, load_notebook
+from dlgrade.engine.reaper import kill_uid, note_uid
 from dlgrade.engine.records import CellResult, NotebookRun, Probe, ProbeResult, SourceFile, Watch
 from dlgrade.engine.sandbox import Launch, build_launch
 from dlgrade.engine.sections import cell_sections, early_probe_cells
@@ -46,7 +47,6 @@ from dlgrade.engine.workspace import (
     RunDirs,
     copy_submission,
     data_root,
-    give_to,
     link_data,
 )
 from dlgrade.records import KERNEL_INTERFERENCE as INTERFERED
@@ -165,8 +165,8 @@ class _Session:
             )
         self.launch = build_launch(self.config, self.dirs, self.dirs.work / relative, data)
         if self.launch.uid is not None:
-            for path in (self.dirs.work, self.dirs.out, self.dirs.conn):
-                give_to(path, self.launch.uid)
+            note_uid(self.launch.uid)
+            self.dirs.hand_over(self.launch.uid)
         if self.launch.isolation != "bubblewrap":
             self.notes.append((ObservationKind.ISOLATION_REDUCED, self.launch.isolation))
         self.figures = FigureLogReader(
@@ -222,6 +222,9 @@ class _Session:
                 ) from err
             finally:
                 km.kill_group()
+                if self.launch.uid is not None:
+                    # Daemons the notebook double-forked out of the kernel's group, too.
+                    kill_uid(self.launch.uid)
         self.truncated = client.meter.truncated
 
     async def _register_watches(self, client: CappedClient) -> None:

@@ -1,10 +1,17 @@
-"""How the kernel process is launched: bubblewrap (full) or reduced isolation.
+"""How the kernel process is launched in each isolation mode (dlgrade.engine.isolation).
 
 bwrap: no network, own pid/ipc/uts namespaces, a root made only of the Python
 installation, /usr and a few /etc files, the run directories and the shim.
 The repository (reference/, checks/), the grades output and other students
 are not mounted at all. The launcher then sets rlimits and switches to a
 per-run uid, because RLIMIT_NPROC does not apply to root.
+
+user: the same launcher without namespaces: a per-run uid (always), a seccomp filter
+that refuses network sockets, a private TMPDIR, and a copy of the shim outside the
+harness (whose files are root-only in this mode). The run directories are the uid's
+alone (0700), so a kernel cannot reach another run's files or sockets.
+
+none: the launcher as the grader's own user; rlimits only.
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from dlgrade.engine import isolation
 from dlgrade.engine.config import SandboxConfig
-from dlgrade.engine.errors import SandboxUnavailable
-from dlgrade.engine.workspace import RunDirs
+from dlgrade.engine.reaper import SANDBOX_UIDS
+from dlgrade.engine.workspace import RunDirs, world_readable
 
 SHIM_DIR = Path(__file__).parent / "shim"
 SHIM_MOUNT = Path("/opt/dlgrade-shim")
@@ -34,7 +42,6 @@ _ETC_FILES = (
     "fonts",
 )
 _TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-REDUCED_NOTE = "reduced: no bubblewrap; network blocked only by an in-process guard"
 
 
 @dataclass(frozen=True)
@@ -49,32 +56,15 @@ class Launch:
     gpu: bool
 
 
-@cache  # a process runs several notebooks; the answer does not change under it
 def bwrap_usable() -> bool:
     """bwrap is installed and can create its namespaces here."""
-    binary = shutil.which("bwrap")
-    if binary is None:
-        return False
-    probe = [binary, "--unshare-net", "--unshare-pid", "--ro-bind", "/", "/", "true"]
-    return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
-
-
-def choose_isolation(config: SandboxConfig) -> str:
-    if config.isolation == "reduced":
-        return "reduced"
-    if bwrap_usable():
-        return "bwrap"
-    if config.isolation == "bwrap":
-        raise SandboxUnavailable(
-            "isolation='bwrap' was requested but bubblewrap is missing or cannot create namespaces "
-            "here: install it (apt-get install bubblewrap) or use isolation='auto'/'reduced'"
-        )
-    return "reduced"
+    return isolation.bwrap_problem() is None
 
 
 def sandbox_uid(dirs: RunDirs) -> int:
-    """A per-run uid, so the process cap counts only this kernel's processes."""
-    return 200_000 + int.from_bytes(os.urandom(3), "big") % 800_000
+    """A per-run uid, so the process cap counts only this kernel's processes, and killing
+    every process of the uid ends exactly what this notebook started."""
+    return SANDBOX_UIDS[int.from_bytes(os.urandom(3), "big") % len(SANDBOX_UIDS)]
 
 
 def gpu_present() -> bool:
@@ -111,12 +101,15 @@ def device_summary(config: SandboxConfig) -> str:
 
 
 def build_launch(config: SandboxConfig, dirs: RunDirs, cwd: Path, data: Path | None) -> Launch:
-    mode = choose_isolation(config)
+    """The kernel command for the configured mode (SandboxUnavailable if it cannot run here)."""
+    mode = config.isolation
+    isolation.require(mode)
     gpu = config.allow_gpu and gpu_present()
     as_root = os.geteuid() == 0
-    uid = sandbox_uid(dirs) if mode == "bwrap" and as_root else None
-    shim = SHIM_MOUNT if mode == "bwrap" else SHIM_DIR
-    env = kernel_env(dirs, data, shim, cuda_shim=not gpu, decoded=config.decoded_datasets)
+    uid = sandbox_uid(dirs) if (mode == "bwrap" and as_root) or mode == "user" else None
+    shim = {"bwrap": SHIM_MOUNT, "user": private_shim(dirs), "none": SHIM_DIR}[mode]
+    tmp = Path("/tmp") if mode == "bwrap" else dirs.tmp
+    env = kernel_env(dirs, data, shim, tmp, cuda_shim=not gpu, decoded=config.decoded_datasets)
     launcher = [
         sys.executable, "-m", "_dlgrade_launch",
         "--memory-mb", str(config.memory_mb),
@@ -128,37 +121,48 @@ def build_launch(config: SandboxConfig, dirs: RunDirs, cwd: Path, data: Path | N
         launcher += ["--uid", str(uid)]
     if mode == "bwrap":
         launcher.append("--in-pid-namespace")
+    if mode == "user":
+        launcher.append("--block-network")
     launcher += ["--", "-f", "{connection_file}"]
-    if mode == "reduced":
-        note = _reduced_note(as_root, requested=config.isolation == "reduced")
-        return Launch(launcher, env, cwd, note, None, gpu)
+    description = isolation.DESCRIPTIONS[mode]
+    if mode != "bwrap":
+        if mode == "none" and as_root:
+            description += "; process cap not enforced (running as root)"
+        return Launch(launcher, env, cwd, description, uid, gpu)
     argv = bwrap_argv(dirs, cwd, data, gpu, uid, as_root) + launcher
-    return Launch(argv, env, cwd, "bubblewrap", uid, gpu)
+    return Launch(argv, env, cwd, description, uid, gpu)
 
 
-def _reduced_note(as_root: bool, requested: bool = False) -> str:
-    note = REDUCED_NOTE
-    if not requested and shutil.which("bwrap") is not None:
-        # Installed but refused: the usual case inside a container (Gradescope's, Docker's).
-        note += " (bubblewrap is installed but cannot create namespaces here)"
-    if as_root:
-        note += "; process cap not enforced (running as root)"
-    return note
+def private_shim(dirs: RunDirs) -> Path:
+    """A copy of the shim the kernel may read: the harness it ships in is root-only in
+    user mode. Root-owned and read-only to the kernel, so the notebook cannot change
+    the code that reports its figures and values."""
+    target = dirs.root / "shim"
+    shutil.copytree(SHIM_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    world_readable(target)
+    return target
 
 
 def kernel_env(
-    dirs: RunDirs, data: Path | None, shim: Path, cuda_shim: bool, decoded: bool = True
+    dirs: RunDirs,
+    data: Path | None,
+    shim: Path,
+    tmp: Path,
+    cuda_shim: bool,
+    decoded: bool = True,
 ) -> dict[str, str]:
     """A minimal environment: nothing of the grader's own environment leaks in."""
     env = {
         "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(dirs.work),
+        "USER": "student",  # getpass.getuser() needs no passwd entry for the uid
+        "LOGNAME": "student",
         "LANG": "C.UTF-8",
-        "TMPDIR": "/tmp",
+        "TMPDIR": str(tmp),
         "PYTHONPATH": str(shim),
         "PYTHONDONTWRITEBYTECODE": "1",
-        "IPYTHONDIR": "/tmp/.ipython",
-        "JUPYTER_RUNTIME_DIR": "/tmp/.jupyter",
+        "IPYTHONDIR": str(tmp / ".ipython"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / ".jupyter"),
         "MPLCONFIGDIR": str(dirs.work / ".config" / "matplotlib"),
         "DLGRADE_SHIM": "1",
         "DLGRADE_OUT": str(dirs.out),

@@ -5,6 +5,7 @@ Layout of one run (a private temp dir, removed afterwards):
     run/in    probe inputs (read-only in the sandbox)
     run/out   what the kernel reports: probe values, figure and observation logs
     run/conn  the kernel's connection file and ipc sockets
+    run/tmp   the kernel's TMPDIR when it has no private /tmp (isolation modes user, none)
 """
 
 from __future__ import annotations
@@ -36,14 +37,34 @@ class RunDirs:
     inputs: Path
     out: Path
     conn: Path
+    tmp: Path
 
     @classmethod
     def create(cls) -> RunDirs:
         root = Path(tempfile.mkdtemp(prefix="dlgrade-run-"))
-        dirs = cls(root, root / "work", root / "in", root / "out", root / "conn")
-        for path in (dirs.inputs, dirs.out, dirs.conn):
+        dirs = cls(root, root / "work", root / "in", root / "out", root / "conn", root / "tmp")
+        for path in (dirs.inputs, dirs.out, dirs.conn, dirs.tmp):
             path.mkdir()
         return dirs
+
+    def hand_over(self, uid: int) -> None:
+        """Make the kernel's directories the sandbox uid's alone.
+
+        The run's root stays root's and only traversable (0711): another uid must know
+        the random names to reach in, and finds every directory it could use closed
+        (0700), so one kernel cannot read another's files or reach its sockets. The
+        probe inputs stay root's, readable by the uid's group only.
+        """
+        self.root.chmod(0o711)
+        for path in (self.work, self.out, self.conn, self.tmp):
+            give_to(path, uid)
+            path.chmod(0o700)
+        for parent, _, files in os.walk(self.inputs):
+            for name in files:
+                os.chown(Path(parent, name), 0, uid)
+                Path(parent, name).chmod(0o640)
+        os.chown(self.inputs, 0, uid)
+        self.inputs.chmod(0o750)
 
     def remove(self) -> None:
         shutil.rmtree(self.root)
@@ -79,7 +100,7 @@ def data_root(config: SandboxConfig) -> Path:
     except DataError as err:
         shutil.rmtree(staging)
         raise DataUnavailable(str(err)) from err
-    _world_readable(staging)
+    world_readable(staging)
     (staging / _COMPLETE).touch()
     try:
         staging.rename(root)
@@ -103,7 +124,7 @@ def _link(link: Path, target: Path) -> None:
     link.symlink_to(target)
 
 
-def _world_readable(root: Path) -> None:
+def world_readable(root: Path) -> None:
     root.chmod(0o755)
     for parent, dirs, files in os.walk(root):
         for name in dirs:

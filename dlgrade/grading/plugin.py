@@ -32,6 +32,7 @@ import pytest
 
 from dlgrade import progress
 from dlgrade.data.atomic import write_bytes_atomic
+from dlgrade.engine.isolation import MODES
 from dlgrade.records import (
     PLEASE_REPORT,
     CheckResult,
@@ -79,6 +80,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="grade only these problems, comma-separated: p4,p5 or 4,5 or relu_fit",
     )
     group.addoption(
+        "--isolation",
+        choices=MODES,
+        default="bwrap",
+        help="how the notebooks are isolated: bwrap (default; refused where bubblewrap cannot "
+        "run), user (as root without namespaces: an unprivileged uid per notebook), none",
+    )
+    group.addoption(
         "--results-json", metavar="PATH", default=None, help="write the GradeRecord JSON here"
     )
 
@@ -122,6 +130,7 @@ class Grader:
         self.submission = Path(option).resolve() if option else None
         self.quick = bool(config.getoption("quick"))
         self.retrain = bool(config.getoption("retrain"))
+        self.isolation_mode = str(config.getoption("isolation"))
         self.results: dict[str, CheckResult] = {}
         self.unchecked: list[str] = []
         self.observations: list[Observation] = []

@@ -1,8 +1,12 @@
 """Launchers: where `dlgrade.grading.unit.grade_submission` runs, one process per student.
 
 Student notebooks can hang, exhaust memory or kill their kernel; running each
-submission's grading in a process of its own (in its own process group, so a
-timeout takes its kernels down too) keeps that from ever reaching the batch.
+submission's grading in a process of its own (in its own process group) keeps
+that from ever reaching the batch. Its kernels run in sessions of their own, so
+killing the group does not reach them: under bubblewrap they die with their
+parent (--die-with-parent), in user mode every process of their uids is killed
+from the ledger before the result is read (unit.ended_result), and in mode none
+the kernel's own parent check ends it while what the notebook started may live on.
 
 * `dlgrade.grading.zygote.ForkedJob`: a child forked from a pre-warmed zygote
   (the default: no per-student start-up cost);

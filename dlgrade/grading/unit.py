@@ -44,6 +44,7 @@ from pathlib import Path
 
 from dlgrade import progress
 from dlgrade.data.atomic import write_bytes_atomic
+from dlgrade.engine.reaper import LEDGER_ENV, LEDGER_NAME, reap_ledger
 from dlgrade.records import CheckResult, GradeRecord, Observation, ObservationKind, PartStatus
 
 LOG_NAME = "grading.log"
@@ -79,6 +80,8 @@ class GradeOptions:
     # students at once, cores // N keeps N torch/BLAS pools from fighting over
     # the same cores, which would make parallel grading barely faster.
     threads: int | None = None
+    # How the notebooks are isolated (dlgrade.engine.isolation): never chosen for you.
+    isolation: str = "bwrap"
 
 
 def options_to_dict(options: GradeOptions) -> dict:
@@ -150,6 +153,12 @@ def grade_submission(
             folder = Path(submission).resolve()
             student = student or folder.name
         apply_thread_budget(options)
+        if options.isolation == "user":
+            from dlgrade.grading.preload import preload_grader
+
+            preload_grader()  # before any notebook runs: nothing is read from disk after
+        # This process grades one submission: its kernels' uids go to its launcher's ledger.
+        os.environ[LEDGER_ENV] = str(scratch / LEDGER_NAME)
         code = _run_pytest(options, folder, scratch)
         record = _record(student, code, scratch, options, time.time() - started)
         return UnitResult(record, collect_files(record, scratch, options.junit))
@@ -312,6 +321,7 @@ def pytest_args(
         args.append("--visible-only")
     if options.problems:
         args += ["--problems", ",".join(options.problems)]
+    args += ["--isolation", options.isolation]
     if junit is not None:
         args += ["--junitxml", str(junit)]
     return args + list(options.extra_args)
@@ -396,6 +406,8 @@ def ended_result(
         record = error_record(student, reason, ending.duration_s, options.quick)
         return UnitResult(record, collect_files(record, work_dir, options.junit))
 
+    # Whatever the notebooks started dies before anything they could reach is read.
+    reap_ledger(work_dir / LEDGER_NAME)
     where = f"log: {log}\n{tail(log)}"
     result_path = work_dir / RESULT_NAME
     so_far = progress.read_progress(work_dir)

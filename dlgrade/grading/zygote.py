@@ -397,7 +397,8 @@ class ForkedJob:
         return False
 
     def kill(self) -> None:
-        """SIGKILL the child's process group (its kernels die with it) and wait for the reap."""
+        """SIGKILL the child's process group and wait for the reap (its kernels end by their
+        isolation mode: see dlgrade.grading.runner)."""
         self.cancelled = True
         if self.pid is None:
             self.zygote.pump(wait_s=EXIT_WAIT_S)  # not forked yet: wait for its pid

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, while it builds the autograder image
-# (Ubuntu 22.04 by default). It installs bubblewrap (the notebook sandbox),
+# (Ubuntu 22.04 by default). It installs bubblewrap (for zips built with
+# --isolation bwrap; the default, user, runs each notebook as an unprivileged uid),
 # Python 3.11 or newer, dlgrade with its pinned dependencies (CPU builds of
 # torch: Gradescope has no GPU) and the MNIST/FashionMNIST datasets. Grading
 # itself (run_autograder) then needs no network.
@@ -77,9 +78,10 @@ echo "$PYTHON" >"$SOURCE/python-path"
 export PYTHONPATH="$SOURCE/harness${PYTHONPATH:+:$PYTHONPATH}"
 "$PYTHON" -m dlgrade data fetch --no-progress
 "$PYTHON" -m dlgrade data status
-if command -v bwrap >/dev/null && bwrap --unshare-net --ro-bind / / true 2>/dev/null; then
-  say "bubblewrap works here: notebooks run fully sandboxed"
-else
-  say "bubblewrap cannot create namespaces here: notebooks will run with reduced isolation, and every results.json says so"
+# The isolation mode autograder.toml names must work in this image, or no submission
+# could be graded: fail the build now, where the staff see it, with the reason and fix.
+if ! "$PYTHON" -m dlgrade autograder check-isolation --root "$ROOT"; then
+  say "the notebooks could not be isolated in this image (see above); rebuild the zip with another --isolation"
+  exit 1
 fi
 say "done"

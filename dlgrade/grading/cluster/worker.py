@@ -36,6 +36,8 @@ from pathlib import Path
 from distributed import WorkerPlugin, get_client, get_worker
 
 from dlgrade.data import data_dir
+from dlgrade.engine.errors import SandboxUnavailable
+from dlgrade.grading.lockdown import LockdownError, prepare
 from dlgrade.grading.runner import available_cores, default_checks_dir, launch_environment
 from dlgrade.grading.unit import (
     LOG_NAME,
@@ -93,6 +95,10 @@ def worker_options(spec: dict, nthreads: int) -> GradeOptions:
     checks = default_checks_dir() if spec.get("default_checks") else options.checks_dir
     if not checks.is_dir():
         raise WorkerUnfit(f"the checks folder {checks} does not exist on this machine")
+    try:  # the batch's isolation mode holds here too, or this worker grades nobody
+        prepare(options.isolation, checks_dir=checks)
+    except (SandboxUnavailable, LockdownError) as err:
+        raise WorkerUnfit(str(err)) from err
     threads = options.threads or max(1, available_cores() // max(1, nthreads))
     return replace(options, checks_dir=checks, python=sys.executable, threads=threads)
 

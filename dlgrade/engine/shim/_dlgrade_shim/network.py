@@ -1,7 +1,8 @@
 """Refuse connections to anything but loopback and local sockets.
 
 Under bubblewrap the network namespace already has no route out; this guard
-makes the failure explicit and is the only barrier in reduced isolation.
+makes the failure explicit; in the `user` mode a seccomp filter refuses the socket
+before this guard sees it, and with no isolation (`none`) this is the only barrier.
 """
 
 import errno
