@@ -6,7 +6,7 @@ and `--results-json` (plus the other grading options) and writes a
 scripted by `plan.json` in each submission folder (none: full marks): a score, a sleep (standing
 in for student compute), a crash or a hang, a part's verdict; for the cluster
 tests, a marker file written when grading starts, or the Dask worker killed from
-within. Not collected by pytest (no `test_` prefix); test modules import it.
+within; for the local batch, its zygote killed from within. Not collected by pytest (no `test_` prefix); test modules import it.
 """
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ def pytest_configure(config):
         stat = Path(f"/proc/{os.getppid()}/stat").read_text()
         os.kill(int(stat.rsplit(")", 1)[1].split()[1]), 9)
         time.sleep(120)
+    if p.get("kill_zygote"):
+        # Stands in for the OOM killer taking the local batch's zygote and this child with
+        # it, the first `times` tries only (counted in the marker file).
+        marker = Path(p["kill_zygote"]["marker"])
+        tries = len(marker.read_text().splitlines()) if marker.exists() else 0
+        if tries < p["kill_zygote"].get("times", 1):
+            marker.write_text("killed\n" * (tries + 1))
+            os.kill(os.getppid(), 9)
+            os.kill(os.getpid(), 9)
     if p.get("hang"):
         # Stands in for a notebook kernel that never returns; the child
         # process proves that the whole process group is killed.

@@ -129,7 +129,53 @@ def test_a_full_run_regrades_what_a_quick_run_graded(tmp_path, checks):
     full = GradeOptions(checks_dir=checks, timeout_s=40)
     assert grade_class(root, out, full, jobs=1, progress=False).graded == ["alice"]
     assert not _grade(out, "alice").quick
+    assert _previous(out, "alice").quick  # the replaced quick grade is kept
     assert grade_class(root, out, full, jobs=1, progress=False).resumed == ["alice"]
+
+
+def _previous(out: Path, student: str) -> GradeRecord:
+    return GradeRecord.from_dict(json.loads((out / student / "grade.previous.json").read_text()))
+
+
+def test_a_quick_run_never_replaces_a_full_grade_without_force(tmp_path, checks, capsys):
+    root, out = tmp_path / "class", tmp_path / "out"
+    write_submission(root, "alice", score=1.0)
+    write_submission(root, "bob", score=0.5)
+    base = ["grade", str(root), "--out", str(out), "--checks", str(checks), "--jobs", "2"]
+    base += ["--timeout", "40", "--no-progress", "--no-similarity"]
+    assert main(base) == 0  # full mode
+    full_alice = (out / "alice" / "grade.json").read_bytes()
+    write_submission(root, "carol", score=1.0)  # a late hand-in, graded quickly
+    capsys.readouterr()
+    assert main([*base, "--quick"]) == 0
+    summary = capsys.readouterr().out
+    assert "graded 1 submission(s)" in summary
+    assert "2 already graded" in summary and "2 of them graded in full mode and kept" in summary
+    assert (out / "alice" / "grade.json").read_bytes() == full_alice
+    assert not (out / "alice" / "grade.previous.json").exists()
+    assert _grade(out, "carol").quick
+    # --only replaces one full grade and keeps it beside the new one.
+    assert main([*base, "--quick", "--only", "bob"]) == 0
+    assert _grade(out, "bob").quick and not _previous(out, "bob").quick
+    assert _previous(out, "bob").total == 18.0
+    # --force replaces them all, each replaced grade kept.
+    assert main([*base, "--quick", "--force"]) == 0
+    assert _grade(out, "alice").quick
+    assert (out / "alice" / "grade.previous.json").read_bytes() == full_alice
+    assert _previous(out, "carol").quick  # a quick grade replaced by a quick one: kept too
+    assert not list(out.rglob("*.part"))
+
+
+def test_a_full_grade_survives_quick_then_full_then_quick(tmp_path, checks):
+    root, out = tmp_path / "class", tmp_path / "out"
+    write_submission(root, "alice", score=1.0)
+    quick = GradeOptions(checks_dir=checks, timeout_s=40, quick=True)
+    full = GradeOptions(checks_dir=checks, timeout_s=40)
+    assert grade_class(root, out, quick, jobs=1, progress=False).graded == ["alice"]
+    assert grade_class(root, out, full, jobs=1, progress=False).graded == ["alice"]
+    again = grade_class(root, out, quick, jobs=1, progress=False)
+    assert again.graded == [] and again.kept_full == ["alice"]
+    assert not _grade(out, "alice").quick and _previous(out, "alice").quick
 
 
 def test_summary_is_three_lines_then_the_class_report(tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from batch_standin import write_standin_checks, write_submission
 
+from dlgrade import progress
 from dlgrade.engine import SandboxConfig
 from dlgrade.engine.sandbox import device_summary
 from dlgrade.grading.unit import (
@@ -165,3 +166,30 @@ def test_a_bad_ending_is_an_error_record_saying_why(tmp_path, ending, written, w
     assert words in reason, reason
     if "unreadable" not in words:
         assert "last line of the log" in reason  # the TA sees where the process got to
+
+
+def test_a_timeout_keeps_the_verdicts_reached_and_names_the_running_cell(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    placeholder = CheckResult("5-q1", "init", 0.0, 6.0, PartStatus.TIMEOUT)
+    with progress.recording(work):
+        progress.note_parts("fall2023", [CheckResult("2a", "l1", 0.0, 4.0, "timeout"), placeholder])
+        progress.note_result(CheckResult("2a", "l1", 4.0, 4.0, PartStatus.PASSED))
+        progress.note_cell("hw1p5.ipynb", 6, "while True:")
+    with (work / progress.PARTS_NAME).open("a") as handle:
+        handle.write('{"result": {"part": "5-q1", "na')  # torn by the kill
+    (work / "log.txt").write_text("collecting ...\nlast line of the log\n")
+    options = GradeOptions(checks_dir=tmp_path, timeout_s=30.0, quick=True)
+    result = ended_result("ann", options, work, work / "log.txt", Ending(31.0, True, -9))
+    record = result.record
+    assert record.status == "graded" and record.assignment == "fall2023"
+    assert [(r.part, r.status, r.points) for r in record.results] == [
+        ("2a", "passed", 4.0),
+        ("5-q1", "timeout", 0.0),
+    ]
+    message = record.results[1].message
+    assert "30 s limit" in message and "cell 7 of hw1p5.ipynb (while True:)" in message
+    assert "last line of the log" not in message + record.observations[0].message
+    assert record.graded_percent() == 40.0 and "grade.json" in result.files
+    assert not (work / progress.PARTS_NAME).exists() and not (work / progress.CELL_NAME).exists()
+    assert progress.ENV not in os.environ  # the recording ended with its block

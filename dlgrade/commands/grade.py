@@ -71,7 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         metavar="S",
         help="wall-clock limit per student in seconds; 0 for none (default: room for three "
-        "notebooks at the per-notebook limit, which scales with this machine's speed)",
+        "notebooks at the per-notebook limit, which scales with this machine's speed); parts "
+        "not judged by then are `timeout`, naming the cell that was running",
     )
     parser.add_argument("--junit", action="store_true", help="also write OUT/<student>/junit.xml")
     parser.add_argument(

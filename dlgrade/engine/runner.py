@@ -16,7 +16,7 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-from dlgrade import deep_json
+from dlgrade import deep_json, progress
 from dlgrade.engine import probes as probe_code
 from dlgrade.engine.config import SandboxConfig
 from dlgrade.engine.errors import KernelStartError
@@ -99,6 +99,7 @@ def run_notebook(
         run_sync(session.execute)()
         return session.result(time.monotonic() - started)
     finally:
+        progress.clear_cell()
         dirs.remove()
 
 
@@ -267,6 +268,8 @@ class _Session:
         limit = min(self.config.cell_timeout_s, remaining)
         client.timeout = max(1, math.ceil(limit))
         started = time.monotonic()
+        # Named for the launcher, which can only read files once it has killed us.
+        progress.note_cell(self.source.path.name, index, _first_line(cell))
         try:
             await client.async_execute_cell(cell, index)
         except CellTimeoutError:

@@ -22,7 +22,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +31,7 @@ from tqdm import tqdm
 from dlgrade.grading.outputs import (
     GRADE_FILE,
     grade_path,
+    keep_previous_grade,
     load_records,
     student_files,
     write_class_outputs,
@@ -38,12 +39,18 @@ from dlgrade.grading.outputs import (
     write_student_files,
 )
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
-from dlgrade.grading.unit import UnitResult, error_record
-from dlgrade.grading.zygote import ForkedJob, Zygote
+from dlgrade.grading.unit import (
+    LOST_SERVER,
+    UnitResult,
+    error_record,
+    harness_lost,
+    worth_retrying,
+)
+from dlgrade.grading.zygote import ForkedJob, ZygoteKeeper
 from dlgrade.intake import ClassInput, read_class
 from dlgrade.intake.outputs import WORK_DIR, record_intake
 from dlgrade.intake.refused import write_refused
-from dlgrade.records import PLEASE_REPORT, GradeRecord
+from dlgrade.records import PLEASE_REPORT, GradeRecord, Observation, ObservationKind
 from dlgrade.text import readable
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError, SimilarityReport, find_similar
 from reports.summaries import hardest_part
@@ -68,6 +75,7 @@ class BatchOutcome:
     similarity: SimilarityReport | None
     intake: ClassInput | None = None
     similarity_error: str = ""  # why the comparison as a whole could not run
+    kept_full: list[str] = field(default_factory=list)  # full grades a quick run left alone
 
     @property
     def errors(self) -> list[str]:
@@ -102,9 +110,11 @@ def select(
 ) -> tuple[dict[str, Path], list[str]]:
     """(to grade, already done). `only` regrades one student whatever OUT holds.
 
-    With `quick` given, a grade made in the other mode is not done: a full-mode run
-    into an OUT that holds quick grades regrades those students rather than
-    passing indicative quick scores off as real ones.
+    With `quick` given, a grade is never replaced by a weaker one: a quick run
+    keeps full-mode grades (they count as done), while a full-mode run into an
+    OUT that holds quick grades regrades those students rather than passing
+    indicative quick scores off as real ones. A record of the harness losing
+    the student (`worth_retrying`) is never done: resume retries it.
     """
     if only is not None:
         if only not in submissions:
@@ -122,12 +132,28 @@ def select(
 def _graded(path: Path, quick: bool | None) -> bool:
     if not path.is_file():
         return False
-    if quick is None:
-        return True
     try:
-        return bool(json.loads(path.read_text(encoding="utf-8")).get("quick")) == quick
-    except (OSError, ValueError, AttributeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        retry = worth_retrying(GradeRecord.from_dict(data))
+        made_quick = bool(data.get("quick"))
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return True  # unreadable: kept, and load_records names it with the rerun command
+    if retry:
+        return False
+    # Only a full run over a quick grade replaces it: quick never beats full.
+    return not (quick is False and made_quick)
+
+
+def full_grades(out: Path, names: Sequence[str]) -> list[str]:
+    """Those of `names` whose grade in OUT was made in full mode (what a quick run keeps)."""
+    return [name for name in names if _made_in_full_mode(grade_path(out, name))]
+
+
+def _made_in_full_mode(path: Path) -> bool:
+    try:
+        return not json.loads(path.read_text(encoding="utf-8")).get("quick")
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 @contextlib.contextmanager
@@ -140,8 +166,11 @@ def job_starter(
     if launcher == "fresh":
         yield lambda name, folder, work: GradingJob(name, folder, work, options)
         return
-    with Zygote(options) as zygote:
-        yield lambda name, folder, work: zygote.submit(name, folder, work, options)
+    keeper = ZygoteKeeper(options)  # a zygote that dies is replaced at the next submission
+    try:
+        yield lambda name, folder, work: keeper.live().submit(name, folder, work, options)
+    finally:
+        keeper.close()
 
 
 def run_jobs(
@@ -162,6 +191,7 @@ def run_jobs(
     pending = deque(todo.items())
     running: list[GradingJob | ForkedJob] = []
     records = []
+    losses: dict[str, str] = {}  # student -> how the harness lost their first try
     bar = progress_bar(len(todo), progress)
     with bar, job_starter(options, launcher) as start:
         try:
@@ -175,6 +205,12 @@ def run_jobs(
                 for job in finished:
                     running.remove(job)
                     result = job.finish()
+                    if harness_lost(result.record) and job.student not in losses:
+                        # The grading server died under this student: one more try, first.
+                        losses[job.student] = _how_lost(result.record)
+                        pending.appendleft((job.student, todo[job.student]))
+                        continue
+                    result = after_loss(result, losses.get(job.student))
                     write_unit(out, result)
                     records.append(result.record)
                     on_done(result.record)
@@ -186,6 +222,34 @@ def run_jobs(
             for job in running:
                 job.kill()
     return records
+
+
+def _how_lost(record: GradeRecord) -> str:
+    notes = [o.message for o in record.observations if o.kind == ObservationKind.GRADING_ERROR]
+    return (notes[0].splitlines() or [""])[0] if notes else "lost"
+
+
+def after_loss(result: UnitResult, first_loss: str | None) -> UnitResult:
+    """The result of a student's second try, saying that the first was lost; a second loss
+    is an error record naming both (a student whose code keeps killing the server)."""
+    if first_loss is None:
+        return result
+    record = result.record
+    if harness_lost(record):
+        reason = (
+            f"this student's grading was {LOST_SERVER} twice, so it was not retried again "
+            "(a student who keeps losing it may have code that exhausts the machine's memory); "
+            f"first: {first_loss}; then: {_how_lost(record)}"
+        )
+        record = error_record(record.student, reason, record.duration_s, record.quick)
+    else:
+        note = Observation(
+            "harness",
+            ObservationKind.WORKER,
+            f"graded again on a restarted grading server: the first try {first_loss}",
+        )
+        record = replace(record, observations=[*record.observations, note])
+    return UnitResult(record, {**result.files, **student_files(record)})
 
 
 def progress_bar(total: int, enabled: bool = True) -> tqdm:
@@ -207,6 +271,7 @@ def write_unit(out: Path, result: UnitResult) -> None:
     """
     student = result.record.student
     try:
+        keep_previous_grade(out, student)
         write_student_files(out, student, result.files)
     except Exception as err:
         traceback.print_exc()
@@ -272,6 +337,7 @@ def grade_class(
         similarity=report,
         intake=intake,
         similarity_error=problem,
+        kept_full=full_grades(out, resumed) if options.quick else [],
     )
 
 
@@ -313,6 +379,11 @@ def _run_line(outcome: BatchOutcome, out: Path) -> str:
     line = f"graded {len(outcome.graded)} submission(s) in {outcome.wall_s:.1f} s"
     if outcome.resumed:
         line += f", {len(outcome.resumed)} already graded in {out} (--force regrades)"
+    if outcome.kept_full:
+        line += (
+            f", {len(outcome.kept_full)} of them graded in full mode and kept "
+            "(a quick run never replaces a full grade; --force does)"
+        )
     if any(r.quick for r in outcome.records):
         line += (
             "; quick mode: trained on data slices, indicative only (drop --quick for real grades)"

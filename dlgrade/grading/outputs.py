@@ -3,6 +3,7 @@
     OUT/<student>/grade.json     GradeRecord.to_dict() (the source of truth; resumability)
     OUT/<student>/results.json   Gradescope's format
     OUT/<student>/report.html    the student's report
+    OUT/<student>/grade.previous.json  the grade.json a regrade replaced (kept, never read)
     OUT/grades.csv, grades.json  the class, one row / record per student
     OUT/similarity.json          similarity scores (kept so reports can be rebuilt)
     OUT/similarity.html          side-by-side view of flagged pairs
@@ -41,6 +42,7 @@ from reports.similarity import SimilarityReport
 from reports.summaries import grades_frame
 
 GRADE_FILE = "grade.json"
+PREVIOUS_GRADE_FILE = "grade.previous.json"  # the grade a regrade replaced
 SIMILARITY_JSON = "similarity.json"
 INTAKE_JSON = "intake.json"  # written by dlgrade.intake.outputs
 
@@ -115,6 +117,16 @@ def write_student_files(out: Path, student: str, files: dict[str, bytes]) -> Non
             raise OutputError(f"refusing to write {name!r} outside {folder}")
         with atomic_output(path, fsync=False) as tmp:
             tmp.write_bytes(files[name])
+
+
+def keep_previous_grade(out: Path, student: str) -> None:
+    """Copy OUT/<student>/grade.json to grade.previous.json before a new grade replaces it,
+    so a regrade (--force, --only, a full run over a quick one) never loses the old grade."""
+    current = grade_path(out, student)
+    if current.is_file():
+        data = current.read_bytes()
+        with atomic_output(current.with_name(PREVIOUS_GRADE_FILE), fsync=False) as tmp:
+            tmp.write_bytes(data)
 
 
 def write_student_outputs(out: Path, record: GradeRecord) -> GradeRecord:

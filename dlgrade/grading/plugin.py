@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from dlgrade import progress
 from dlgrade.data.atomic import write_bytes_atomic
 from dlgrade.engine.isolation import MODES
 from dlgrade.records import (
@@ -222,6 +223,13 @@ class Grader:
             lines = "; ".join(f"{part}: {', '.join(ids)}" for part, ids in sorted(twice.items()))
             raise pytest.UsageError(f"more than one check claims the same part ({lines})")
         self.unchecked = [part_id for part_id in wanted if part_id not in claimed]
+        # For a launcher that stops us at the student's limit: what was to be judged.
+        progress.note_parts(
+            self.assignment.id,
+            [_result(p, PartStatus.TIMEOUT, 0.0, "", {}) for p in wanted.values()],
+        )
+        for part_id in self.unchecked:
+            progress.note_result(_missing_check(wanted[part_id]))
         if deselected:
             self.config.hook.pytest_deselected(items=deselected)
             items[:] = [item for item in items if item not in deselected]
@@ -264,6 +272,7 @@ class Grader:
             )
             if previous is None or spoiled:
                 self.results[result.part] = result
+                progress.note_result(result)  # kept if the student's time runs out later
 
     # ------------------------------------------------------------ end of run
 

@@ -42,13 +42,19 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
+from dlgrade import progress
 from dlgrade.data.atomic import write_bytes_atomic
 from dlgrade.engine.reaper import LEDGER_ENV, LEDGER_NAME, reap_ledger
-from dlgrade.records import GradeRecord, Observation, ObservationKind
+from dlgrade.records import CheckResult, GradeRecord, Observation, ObservationKind, PartStatus
 
 LOG_NAME = "grading.log"
 JUNIT_NAME = "junit.xml"
 RESULT_NAME = ".unit.json"  # where a child process leaves its UnitResult for the launcher
+# How an error record says the harness lost the student (dlgrade.grading.zygote; the Dask
+# worker's lost_workers_result): the student's code is not to blame, so resume retries it.
+LOST_SERVER = "lost with the grading server"
+LOST = (LOST_SERVER, "Dask workers grading this student were lost")
+KERNEL_NOT_STARTED = "KernelStartError"  # named in the part's harness-error message
 LOG_TAIL_LINES = 25
 # pytest exit codes that still produce a usable record: all passed / some failed.
 RECORD_EXIT_CODES = (0, 1)
@@ -136,6 +142,8 @@ def grade_submission(
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dlgrade-unit-")))
         scratch = Path(scratch).resolve()
         scratch.mkdir(parents=True, exist_ok=True)
+        # For a launcher that may stop us at the time limit: how far we got.
+        stack.enter_context(progress.recording(scratch))
         if isinstance(submission, bytes | bytearray):
             student = student or "submission"
             unpacked = scratch / ".submission"
@@ -332,6 +340,25 @@ def error_record(student: str, reason: str, duration_s: float, quick: bool) -> G
     )
 
 
+def harness_lost(record: GradeRecord) -> bool:
+    """Whether the record is an error of the harness losing the student (its grading
+    server or worker died), not of the student's code: a resumed run retries it."""
+    return record.status == "error" and any(
+        note.kind == ObservationKind.GRADING_ERROR and any(mark in note.message for mark in LOST)
+        for note in record.observations
+    )
+
+
+def worth_retrying(record: GradeRecord) -> bool:
+    """Whether a resumed run should grade the student again: the harness lost them, or a
+    notebook kernel never started (killed while starting, the machine out of processes).
+    Never for what the student's code did: a timeout, a crash, a failed check."""
+    return harness_lost(record) or any(
+        result.status == PartStatus.ERROR and KERNEL_NOT_STARTED in result.message
+        for result in record.results
+    )
+
+
 def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     if not path.is_file():
         return ""
@@ -383,6 +410,11 @@ def ended_result(
     reap_ledger(work_dir / LEDGER_NAME)
     where = f"log: {log}\n{tail(log)}"
     result_path = work_dir / RESULT_NAME
+    so_far = progress.read_progress(work_dir)
+    progress.clear(work_dir)
+    if ending.timed_out and so_far is not None:
+        record = stopped_record(student, so_far, options, ending.duration_s, log)
+        return UnitResult(record, collect_files(record, work_dir, options.junit))
     if ending.timed_out:
         return failed(
             f"grading exceeded the {options.timeout_s:g} s limit and was stopped; {where}"
@@ -401,6 +433,36 @@ def ended_result(
         return failed(f"the result {result_path} is unreadable: {err!r}")
     finally:
         result_path.unlink(missing_ok=True)
+
+
+def stopped_record(
+    student: str, so_far: progress.Progress, options: GradeOptions, duration_s: float, log: Path
+) -> GradeRecord:
+    """The record of a student stopped at their time limit: the student's doing, not an error.
+
+    Parts judged before the kill keep their verdicts; every other part is `timeout`,
+    naming the cell that was running (the pytest log is the TA's, not the message's).
+    """
+    limit = f"the {options.timeout_s:g} s limit for one student (--timeout)"
+    running = f"while {so_far.cell} was running" if so_far.cell else "between notebook cells"
+    message = f"not judged: grading reached {limit} {running}"
+    results = [so_far.judged.get(part.part) or _timed_out(part, message) for part in so_far.parts]
+    note = (
+        f"grading was stopped at {limit} {running}; parts judged before keep their "
+        f"verdicts, the others are timeout; log: {log}"
+    )
+    return GradeRecord(
+        student=student,
+        assignment=so_far.assignment,
+        results=results,
+        duration_s=round(duration_s, 3),
+        observations=[Observation("harness", ObservationKind.TIMEOUT, note)],
+        quick=options.quick,
+    )
+
+
+def _timed_out(part: CheckResult, message: str) -> CheckResult:
+    return replace(part, points=0.0, status=PartStatus.TIMEOUT, message=message, details={})
 
 
 def write_result(path: Path, result: UnitResult) -> None:

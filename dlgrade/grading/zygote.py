@@ -37,6 +37,7 @@ from pathlib import Path
 
 from dlgrade.grading.unit import (
     LOG_NAME,
+    LOST_SERVER,
     RESULT_NAME,
     Ending,
     GradeOptions,
@@ -254,6 +255,7 @@ class Zygote:
         self._jobs: dict[int, ForkedJob] = {}
         self._next_id = 0
         self.warm_up_s: float | None = None  # set when the zygote reports it is ready
+        self.ended = False  # its reports ended: it died (perhaps not yet reapable)
 
     def wait_ready(self, timeout_s: float = 600.0) -> float:
         """Block until the zygote has warmed up; its warm-up time in seconds."""
@@ -300,6 +302,7 @@ class Zygote:
                 return
             data = os.read(stdout.fileno(), 1 << 16)
             if not data:  # the zygote died: no more reports will come
+                self.ended = True
                 for job in self._jobs.values():
                     job.lost = job.lost or job.exit_code is None
                 return
@@ -328,6 +331,10 @@ class Zygote:
 
     def log_tail(self) -> str:
         return tail(Path(self._log.name))
+
+    def forget(self, job: ForkedJob) -> None:
+        """`job` has ended and been read: nothing of it is left to stop."""
+        self._jobs.pop(job.ident, None)
 
     def close(self) -> None:
         """Stop the zygote: no new children; kill the ones still running."""
@@ -408,11 +415,44 @@ class ForkedJob:
     def finish(self) -> UnitResult:
         """The result for this submission; call after `poll()` returned True."""
         ending = Ending(self.elapsed, self.timed_out, self.exit_code)
+        # Ended: closing its zygote later must not signal its pid (reused by then, perhaps).
+        self.zygote.forget(self)
         if self.exit_code is None:
-            lost = f"was lost with the grading server ({self.zygote.log_tail()})"
+            said = self.zygote.log_tail()  # empty after a kill -9 or the OOM killer
+            lost = f"was {LOST_SERVER} ({said or 'it died without a word'})"
             ending = replace(ending, unknown_exit=lost)
         log = self.work_dir / LOG_NAME
         return ended_result(self.student, self.options, self.work_dir, log, ending)
+
+
+class ZygoteKeeper:
+    """The zygote to submit to, replaced by a fresh one once it has died (out of memory,
+    `kill -9`, a failed fork). Shared by the local batch and the Dask worker.
+
+    A dead zygote is retired, not closed: the children it forked run in sessions of
+    their own, so they may still finish and leave their results, and its log still
+    explains the loss to those that did not. `close` stops them all at the end.
+    """
+
+    def __init__(self, options: GradeOptions) -> None:
+        self.options = options
+        self._zygote: Zygote | None = None
+        self._retired: list[Zygote] = []
+
+    def live(self) -> Zygote:
+        zygote = self._zygote
+        if zygote is not None and (zygote.ended or zygote.process.poll() is not None):
+            self._retired.append(zygote)
+            self._zygote = None
+        if self._zygote is None:
+            self._zygote = Zygote(self.options)
+        return self._zygote
+
+    def close(self) -> None:
+        zygotes = [*self._retired, *([self._zygote] if self._zygote is not None else [])]
+        self._zygote, self._retired = None, []
+        for zygote in zygotes:
+            zygote.close()
 
 
 def _alive(pid: int) -> bool:
@@ -422,6 +462,11 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    # An orphan (its zygote died) that has exited but that nobody reaped yet is done too:
+    # the init of a container need not reap it promptly.
+    with contextlib.suppress(OSError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
     return True
 
 

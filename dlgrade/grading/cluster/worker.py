@@ -48,7 +48,7 @@ from dlgrade.grading.unit import (
     options_from_dict,
     unpack_archive,
 )
-from dlgrade.grading.zygote import DATASETS, ForkedJob, Zygote
+from dlgrade.grading.zygote import DATASETS, ForkedJob, Zygote, ZygoteKeeper
 from dlgrade.records import GradeRecord, Observation, ObservationKind
 
 logger = logging.getLogger(__name__)
@@ -155,15 +155,10 @@ class WorkerZygote:
     def __init__(self, options: GradeOptions) -> None:
         self.options = options
         self._lock = threading.Lock()
-        self._zygote: Zygote | None = None
+        self._keeper = ZygoteKeeper(options)
 
     def _live(self) -> Zygote:
-        if self._zygote is not None and self._zygote.process.poll() is not None:
-            self._zygote.close()
-            self._zygote = None
-        if self._zygote is None:
-            self._zygote = Zygote(self.options)
-        return self._zygote
+        return self._keeper.live()
 
     def start(self) -> None:
         with self._lock:
@@ -188,9 +183,7 @@ class WorkerZygote:
 
     def close(self) -> None:
         with self._lock:
-            if self._zygote is not None:
-                self._zygote.close()
-                self._zygote = None
+            self._keeper.close()
 
 
 class DatasetsPlugin(WorkerPlugin):
