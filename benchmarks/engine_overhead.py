@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/engine_overhead.py [--repeat 5]
 
 Runs the same small notebook with `NotebookClient(...).execute()` on a local
-kernel and with `run_notebook` under bubblewrap and without isolation (`none`),
+kernel and with `run_notebook` under bubblewrap, in the unprivileged-user mode (as
+root) and without isolation (`none`),
 interleaved, and prints the median wall time of each and the overhead.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from dlgrade.engine import Probe, SandboxConfig, run_notebook
+from dlgrade.engine import Probe, SandboxConfig, isolation, run_notebook
 from dlgrade.engine.records import SourceFile
 from dlgrade.engine.sandbox import bwrap_usable
 
@@ -69,6 +70,8 @@ def main() -> None:
         modes: dict[str, Callable[[], None]] = {"bare nbclient": lambda: bare(path)}
         if bwrap_usable():
             modes["engine bwrap"] = lambda: engine(path, "bwrap")
+        if isolation.user_problem() is None:  # root, with an interpreter every uid can run
+            modes["engine user"] = lambda: engine(path, "user")
         modes["engine none"] = lambda: engine(path, "none")
         for action in modes.values():
             action()  # warm-up: data provisioning cache, OS file cache
