@@ -318,3 +318,37 @@ if "out" in outcome:
 _report({mark!r}, ("saw", sorted(outcome), attempts))
 """
     )
+
+
+def read_files(paths: list[Path], mark: str) -> str:
+    """Read each of `paths` (the grader's own files, named outright)."""
+    return (
+        REPORT
+        + f"""
+found = {{}}
+for path in {[str(p) for p in paths]!r}:
+    try:
+        found[path] = open(path).read()[:200]
+    except OSError as err:
+        found[path] = type(err).__name__
+_report({mark!r}, found)
+"""
+    )
+
+
+def append_to(paths: list[Path], mark: str) -> str:
+    """Append a line to each of `paths` (the grader's own modules)."""
+    return (
+        REPORT
+        + f"""
+done = {{}}
+for path in {[str(p) for p in paths]!r}:
+    try:
+        with open(path, "a") as handle:
+            handle.write("\\n# {mark}\\n")
+        done[path] = "written"
+    except OSError as err:
+        done[path] = type(err).__name__
+_report({mark!r}, done)
+"""
+    )

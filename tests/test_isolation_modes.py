@@ -80,12 +80,25 @@ def test_in_user_mode_one_student_cannot_touch_another(tmp_path):
     # and a daemon that rewrites every .unit.json under OUT to full marks for 90 s
     daemon = attacks.marker("batch-daemon")
     attacks.with_cell(attacker / "HW1P3.ipynb", attacks.forge_from_daemon(out, daemon))
+    # and the harness this `dlgrade grade` runs from: its reference, checks and code
+    read, edit = attacks.marker("repo-read"), attacks.marker("repo-edit")
+    secrets = [REPO / "reference" / "relu_fit.py", REPO / "checks" / "test_relu_fit.py"]
+    code = [REPO / "dlgrade" / "grading" / "outputs.py", REPO / "checks" / "conftest.py"]
+    attacks.with_cell(attacker / "HW1P3.ipynb", attacks.read_files(secrets, read))
+    attacks.with_cell(attacker / "HW1P3.ipynb", attacks.append_to(code, edit))
+    before = {path: path.read_bytes() for path in code}
     # alice's kernel stays up long enough for mallory to find it
     attacks.with_cell(victim / "HW1P3.ipynb", "import time\ntime.sleep(30)", first=True)
-    done = dlgrade(
-        "grade", str(school), "--out", str(out), "--isolation", "user", "--jobs", "2",
-        "--problems", "p3", "--quick", "--no-similarity", "--no-progress",
-    )  # fmt: skip
+    try:
+        done = dlgrade(
+            "grade", str(school), "--out", str(out), "--isolation", "user", "--jobs", "2",
+            "--problems", "p3", "--quick", "--no-similarity", "--no-progress",
+        )  # fmt: skip
+    finally:
+        changed = [path for path in code if path.read_bytes() != before[path]]
+        for path in changed:  # never leave the checkout edited, even when the defence failed
+            path.write_bytes(before[path])
+    assert changed == []
     assert done.returncode == 0, done.stdout + done.stderr
     mallory = json.loads((out / "mallory" / "grade.json").read_text())
     said = next(o["message"] for o in mallory["observations"] if mark in o["message"])
@@ -100,6 +113,12 @@ def test_in_user_mode_one_student_cannot_touch_another(tmp_path):
     assert any(daemon in o["message"] for o in mallory["observations"])  # it ran
     assert {r["part"]: r["status"] for r in mallory["results"]}["3a-2"] == "failed"  # honest
     assert attacks.processes_with(daemon) == []  # and was gone before the grades were read
+    for mark_of, expected in ((read, "PermissionError"), (edit, "PermissionError")):
+        said = next(o["message"] for o in mallory["observations"] if mark_of in o["message"])
+        assert expected in said and "written" not in said, said
+    text = json.dumps(mallory, ensure_ascii=False)
+    reference = [line.strip() for line in secrets[0].read_text().splitlines()]
+    assert not [line for line in reference if len(line) > 30 and line in text]
 
 
 def _text(path: Path) -> str:
