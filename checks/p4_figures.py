@@ -220,7 +220,8 @@ def probability_problems(values: Iterable[float]) -> list[str]:
 # --- curves ---------------------------------------------------------------------------
 
 _TRAIN = re.compile(r"train|\btr\b|\btrn\b|fit", re.I)
-_TEST = re.compile(r"test|val|\bte\b|\btst\b|\bdev\b|\beval", re.I)
+# "val" only where a word starts with it and is not "value": "Loss value", "interval" say no role.
+_TEST = re.compile(r"test|\bval(?!ue)|\bte\b|\btst\b|\bdev\b|\beval", re.I)
 _LOSS = re.compile(r"loss|cost|\bnll\b|cross.?entropy|\bce\b", re.I)
 _ACCURACY = re.compile(r"acc|correct|\bscore", re.I)
 

@@ -49,7 +49,21 @@ class Completeness:
     own_lines: int  # code lines not in the starter
 
     def key(self) -> tuple:
-        return (not self.starter, self.interface, self.ran, self.own_lines)
+        return (not self.starter, self.interface, self.ran, self.own_lines, name_rank(self.source))
+
+
+# Only a tie-break: a name never outweighs completeness, but between equally complete
+# files the student's own word ("final", "draft") says which one they meant to hand in.
+_FINAL_WORDS = ("final", "submi")  # final, finalversion, submission, submitted
+_DRAFT_WORDS = {"draft", "drafts", "old", "copy", "backup", "bak", "scratch"}
+
+
+def name_rank(source: SourceFile) -> int:
+    """1 for a name that says final/submission, -1 for draft/old/copy/backup, else 0."""
+    words = [w for w in re.split(r"[^a-z]+", source.path.stem.lower()) if w]
+    final = any(w.startswith(_FINAL_WORDS) for w in words)
+    draft = any(w in _DRAFT_WORDS for w in words)
+    return int(final) - int(draft)
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,8 @@ def _why_not(other: Completeness, best: Completeness) -> str:
         return "was never run (no outputs)"
     if other.own_lines < best.own_lines:
         return f"has less code of its own ({other.own_lines} vs {best.own_lines} lines)"
+    if name_rank(other.source) < name_rank(best.source):
+        return "is no more complete and its name does not say final (the final one was kept)"
     return "is no more complete (the first by name was kept)"
 
 

@@ -57,3 +57,27 @@ def test_one_file_is_chosen_without_a_note(tmp_path):
     solved_starter(tmp_path / "hw.ipynb")
     choice = choose("p5", list(discover(tmp_path).for_problem("p5")))
     assert choice.chosen.path.name == "hw.ipynb" and choice.note == ""
+
+
+def test_a_draft_as_complete_as_the_final_loses_although_it_sorts_first(tmp_path):
+    solved_starter(tmp_path / "hw1_prob5_draft.ipynb")
+    solved_starter(tmp_path / "hw1_prob5_final.ipynb")
+    choice = choose("p5", list(discover(tmp_path).for_problem("p5")))
+    assert choice.chosen.path.name == "hw1_prob5_final.ipynb"
+    assert (
+        "hw1_prob5_draft.ipynb is no more complete and its name does not say final" in choice.note
+    )
+
+
+def test_a_copy_loses_a_tie_to_a_plain_name(tmp_path):
+    solved_starter(tmp_path / "a - Copy.ipynb")
+    solved_starter(tmp_path / "b.ipynb")
+    choice = choose("p5", list(discover(tmp_path).for_problem("p5")))
+    assert choice.chosen.path.name == "b.ipynb"
+
+
+def test_a_name_never_outweighs_completeness(tmp_path):
+    solved_starter(tmp_path / "hw_draft.ipynb", outputs=True)
+    solved_starter(tmp_path / "hw_final.ipynb")
+    choice = choose("p5", list(discover(tmp_path).for_problem("p5")))
+    assert choice.chosen.path.name == "hw_draft.ipynb"

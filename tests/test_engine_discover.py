@@ -119,3 +119,36 @@ def test_python_files_and_checkpoints(tmp_path):
     sub = discover(tmp_path)
     assert [s.path.name for s in sub.sources] == ["prob5.py"]
     assert sub.sources[0].kind == "py" and sub.sources[0].problem_ids == ("p5",)
+
+
+KAGGLE_P4 = """import pandas as pd
+import torch.nn as nn
+train = pd.read_csv("input/fashion-mnist_train.csv")
+model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+"""
+PROSE_P4 = """import torch
+from torch import nn
+# Fashion-MNIST, loaded by hand from the IDX files
+data = load_idx("data/train-images-idx3-ubyte")
+model = nn.Linear(784, 10)
+"""
+TORCH_MNIST = """import torch
+from torch import nn
+mnist = torchvision.datasets.MNIST("./data", download=True)
+model = nn.Linear(784, 10)
+"""
+
+
+def test_any_spelling_of_fashion_mnist_maps_to_p4_and_mnist_alone_does_not(tmp_path):
+    notebook(tmp_path / "kaggle.ipynb", KAGGLE_P4)
+    notebook(tmp_path / "prose.ipynb", PROSE_P4)
+    notebook(tmp_path / "spaced.ipynb", PROSE_P4.replace("Fashion-MNIST", "fashion mnist"))
+    notebook(tmp_path / "p5.ipynb", P5)
+    notebook(tmp_path / "torch_mnist.ipynb", TORCH_MNIST)
+    sub = discover(tmp_path)
+    assert [s.path.name for s in sub.problems["p4"]] == [
+        "kaggle.ipynb",
+        "prose.ipynb",
+        "spaced.ipynb",
+    ]
+    assert [s.path.name for s in sub.problems["p5"]] == ["p5.ipynb"]

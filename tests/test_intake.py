@@ -125,6 +125,32 @@ def test_github_classroom_clones_are_named_by_username(tmp_path, students):
     assert intake.unassigned == ("feedback.md",)
 
 
+def _hyphen_twins(students: list[Student]) -> list[Student]:
+    """Two students whose usernames share the start 'ada-', so all repositories share 'hw1-ada-'."""
+    ada, alan = students
+    return [ada, Student(alan.folder, alan.name, alan.email, alan.sid, alan.canvas_id, "ada-b")]
+
+
+def test_classroom_usernames_sharing_a_hyphenated_start_survive_by_the_clone_folder(
+    tmp_path, students
+):
+    root = classroom_clones(_hyphen_twins(students), tmp_path)  # hw1-submissions/
+    intake = read_class(root, tmp_path / "work")
+    assert sorted(intake.hand_ins) == ["ada-b", "ada-l"]
+
+
+def test_classroom_usernames_sharing_a_hyphenated_start_survive_by_the_roster(tmp_path, students):
+    root = classroom_clones(_hyphen_twins(students), tmp_path, assignment="dl-hw1")
+    root = root.rename(tmp_path / "class")  # no '<assignment>-submissions' name to go by
+    (root / "classroom_roster.csv").write_text(
+        "identifier,github_username,github_id,name\n"
+        "ada@uni.edu,ada-l,1,Ada Lovelace\nalan@uni.edu,ada-b,2,Alan Turing\n"
+    )
+    intake = read_class(root, tmp_path / "work")
+    assert sorted(intake.hand_ins) == ["ada-b", "ada-l"]
+    assert intake.hand_ins["ada-b"].identities[0].name == "Alan Turing"
+
+
 def test_input_matching_no_layout_names_what_was_expected(tmp_path):
     root = tmp_path / "scans"
     root.mkdir()

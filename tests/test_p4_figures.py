@@ -16,6 +16,7 @@ from checks.p4_figures import (
     plotted_curves,
     probability_figures,
     probability_problems,
+    role_of,
     scale_of,
     unique_figures,
 )
@@ -193,3 +194,21 @@ def test_valid_distributions_decide_how_many_images_are_shown():
     assert (best.shown, best.shown_valid) == (3, 3)
     logits = probability_figures(loop_of_figures(LOGITS))[0]
     assert (logits.shown, logits.shown_valid) == (3, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [
+        ("Loss value", None),
+        ("loss_values", None),
+        ("interval_loss", None),
+        ("Train loss value", "train"),
+        ("val_loss", "test"),
+        ("valLoss", "test"),
+        ("validation accuracy", "test"),
+        ("history['val_acc']", "test"),
+        ("test_losses", "test"),
+    ],
+)
+def test_val_is_a_test_role_only_as_a_word_of_its_own(name, role):
+    assert role_of(name) == role

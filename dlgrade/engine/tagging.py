@@ -29,7 +29,9 @@ _PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
     "softmax-jacobian": (re.compile(r"jacobian", re.IGNORECASE),),
 }
 _TORCH_MODEL = re.compile(r"\bnn\.(Module|Linear|Sequential)\b|torch\.nn\b")
-_FASHION = re.compile(r"FashionMNIST|fashion_mnist", re.IGNORECASE)
+# Any spelling of the name: FashionMNIST, fashion_mnist, "Fashion-MNIST", "fashion mnist",
+# Kaggle's fashion-mnist_train.csv. "fashion" is required, so MNIST alone never matches.
+_FASHION = re.compile(r"fashion[\s_-]*mnist", re.IGNORECASE)
 _SOFTMAX = re.compile(r"softmax", re.IGNORECASE)
 
 TAG_PROBLEMS = {"relu-fit": "p3", "fashion-mnist-torch": "p4", "numpy-backprop": "p5"}

@@ -1,7 +1,10 @@
 """GitHub Classroom: one cloned repository per student, named `<assignment>-<username>`.
 
 The assignment prefix is what all repositories share (up to a '-'), so
-usernames with hyphens survive. A `classroom_roster.csv` beside the
+usernames with hyphens survive. When the usernames themselves share a start
+("ada-l", "ada-b" share "ada-"), the roster's usernames, or the folder
+`gh classroom clone` names `<assignment>-submissions`, say where the
+assignment ends. A `classroom_roster.csv` beside the
 repositories (GitHub Classroom's roster download: identifier, github_username,
 github_id, name) adds names and e-mail identifiers.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from dlgrade.intake.folders import ignored
@@ -30,25 +34,44 @@ def looks_like(root: Path) -> bool:
     return bool(repos) and len(repos) == len(folders) and bool(assignment_prefix(repos))
 
 
-def assignment_prefix(repos: list[Path]) -> str:
-    """'hw1-' for hw1-ada, hw1-bob-smith; '' when the names share no '<word>-' start."""
-    names = [p.name for p in repos]
-    if len(names) == 1:
-        head, dash, _ = names[0].partition("-")
-        return head + dash if dash else ""
-    common = os.path.commonprefix(names)
-    return common[: common.rfind("-") + 1]
+def assignment_prefix(repos: list[Path], usernames: Iterable[str] = (), folder: str = "") -> str:
+    """'hw1-' for hw1-ada, hw1-bob-smith; '' when the names share no '<word>-' start.
+
+    Every '<word>-' start the names share could end the assignment. The one
+    that leaves the most roster `usernames` wins; else the one `folder`
+    (`<assignment>-submissions`) names; else the longest shared start (the
+    first '-' of a lone repository).
+    """
+    candidates = _shared_starts([p.name for p in repos])
+    if not candidates:
+        return ""
+    known = {u.lower() for u in usernames}
+    hits = {c: sum(p.name[len(c) :].lower() in known for p in repos) for c in candidates}
+    if max(hits.values()) > 0:
+        return max(candidates, key=lambda c: hits[c])
+    slug, dash, rest = folder.lower().rpartition("-")
+    named = slug + dash if rest == "submissions" else ""
+    if named in candidates:
+        return named
+    return candidates[0] if len(repos) == 1 else candidates[-1]
+
+
+def _shared_starts(names: list[str]) -> list[str]:
+    """'<word>-' starts all `names` share, shortest first, each leaving a non-empty rest."""
+    common = os.path.commonprefix(names) if len(names) > 1 else names[0]
+    ends = [i + 1 for i, char in enumerate(common) if char == "-"]
+    return [common[:end] for end in ends if all(len(name) > end for name in names)]
 
 
 def read(root: Path) -> ClassInput:
     repos = repositories(root)
-    prefix = assignment_prefix(repos) if repos else ""
+    roster = _roster(root / ROSTER)
+    prefix = assignment_prefix(repos, roster, root.name) if repos else ""
     if not prefix:
         raise IntakeError(
             f"{root}: found {len(repos)} git repositories without a shared '<assignment>-' prefix; "
             f"expected {EXPECTED}"
         )
-    roster = _roster(root / ROSTER)
     hand_ins = {}
     for repo in repos:
         username = repo.name[len(prefix) :]
