@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from batch_standin import write_standin_checks, write_submission
 
+from checks.offline import NotOnStudentMachine
 from dlgrade.cli import main
-from dlgrade.grading.terminal import results_table
+from dlgrade.grading.terminal import check_summary, results_table
 from dlgrade.records import CheckResult, GradeRecord
+from dlgrade.student.display import CheckReport
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +88,56 @@ def test_table_aligns_columns_and_cuts_long_messages():
     assert lines[2].index("4/4") + 3 == lines[3].index("2.5/10") + 6  # right-aligned points
     assert lines[3].endswith("…") and len(lines[3]) <= 60
     assert "second line" not in "\n".join(lines)
+
+
+def _bundle_record() -> GradeRecord:
+    """Full marks as a student's machine sees them: two parts left to the TA."""
+    ta = str(NotOnStudentMachine("the reference solution (theory.answers)").msg)
+    return GradeRecord(
+        "me",
+        "fall2023",
+        [
+            CheckResult("1a", "gradient", 0.0, 3.0, "skipped", ta),
+            CheckResult("2c", "explain", 0.0, 4.0, "manual", "awaiting TA review"),
+            CheckResult("3a", "fit", 4.0, 4.0, "passed", ""),
+            CheckResult("3d", "values", 0.0, 5.0, "skipped", ta),
+            CheckResult("5-q3", "gradients", 14.0, 14.0, "passed", ""),
+            CheckResult("5-q5", "plot", 0.0, 2.0, "skipped", "not run: --problems"),
+        ],
+    )
+
+
+def test_self_check_total_tells_parts_the_ta_checks_apart():
+    record = _bundle_record()
+    out = check_summary(record)
+    assert "\njudged here: 18/20; checked by the TA: 12 points (1a, 2c, 3d)\n" in out
+    assert "total 18/32" not in out  # the TA's parts are not counted as lost
+    rows = {line.split()[0]: line.split()[1] for line in results_table(record).splitlines()[2:]}
+    assert rows == {
+        "1a": "-/3", "2c": "0/4", "3a": "4/4", "3d": "-/5", "5-q3": "14/14", "5-q5": "0/2"
+    }  # fmt: skip
+    assert record.total == 18.0 and record.max_total == 32.0  # the record itself is unchanged
+
+
+def test_self_check_total_is_plain_when_everything_was_judged_here():
+    record = GradeRecord(
+        "me",
+        "fall2023",
+        [
+            CheckResult("2c", "explain", 0.0, 4.0, "manual", "awaiting TA review"),
+            CheckResult("3a", "fit", 2.0, 4.0, "partial", ""),
+        ],
+    )  # the TA's own run: graded by hand is still said as before
+    assert "\ntotal 2/8; 1 part(s) are graded by a TA later" in check_summary(record)
+    assert "judged here" not in check_summary(record)
+
+
+def test_in_notebook_report_tells_parts_the_ta_checks_apart():
+    report = CheckReport(tuple(_bundle_record().results))
+    text = str(report)
+    assert text.splitlines()[-1] == (
+        "2 of 6 part(s) pass; judged here: 18/20; checked by the TA: 12 points (1a, 2c, 3d)"
+    )
+    assert "-/3" in text.splitlines()[0] and ">-/5<" in report._repr_html_()
+    plain = CheckReport(tuple(_bundle_record().results[2:3]))
+    assert str(plain).splitlines()[-1] == "1 of 1 part(s) pass; 4/4 points checked here"

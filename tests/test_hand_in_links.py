@@ -8,9 +8,13 @@ a folder. Every output file is searched for the secrets' marker.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -19,6 +23,15 @@ import pytest
 from dlgrade.cli import main
 from dlgrade.engine import discover
 from dlgrade.engine.paths import LinkRefused, hand_in_files, read_inside, read_regular
+from dlgrade.grading.cluster.dispatch import zip_submission
+from dlgrade.grading.runner import default_checks_dir
+from dlgrade.grading.unit import (
+    RESULT_NAME,
+    GradeOptions,
+    options_to_dict,
+    read_result,
+    unpack_archive,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"
 MARKER = "SECRET-MARKER-7f3a9c"
@@ -147,3 +160,47 @@ def test_reading_through_a_link_is_refused_at_open(tmp_path: Path):
     assert read_inside(folder, folder / "notes" / "real.txt") == b"my notes\n"
     files, links = hand_in_files(folder)
     assert files == [folder / "notes" / "real.txt"] and len(links) == 6
+
+
+def _links(folder: Path) -> list[tuple[str, str]]:
+    return [(link.name, link.target) for link in discover(folder).links]
+
+
+def test_a_zipped_hand_in_keeps_its_links_as_links_and_no_byte_behind_them(tmp_path: Path):
+    folder = _linked_class(tmp_path) / "linker"
+    payload = zip_submission(folder, "linker")  # what the cluster ships to a worker
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        assert all(MARKER.encode() not in archive.read(m) for m in archive.infolist())
+    unpacked = unpack_archive(payload, tmp_path / "worker")
+    assert unpacked == tmp_path / "worker" / "linker"
+    assert _links(unpacked) == _links(folder) and len(_links(folder)) == 6
+    assert (unpacked / "notes" / "real.txt").read_text() == "my notes\n"
+
+
+def test_a_link_entry_that_leaves_the_folder_or_goes_through_a_link_is_dropped(tmp_path: Path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("s/notes.txt", "mine\n")
+        for name in ("s/../../escape", "s/work", "s/work/inner", "s/ok"):
+            entry = zipfile.ZipInfo(name)
+            entry.external_attr = (0o120777) << 16  # a symbolic link
+            archive.writestr(entry, "/etc")
+    folder = unpack_archive(buffer.getvalue(), tmp_path / "in")
+    assert _links(folder) == [("ok", "/etc"), ("work", "/etc")]
+    assert not (tmp_path / "escape").is_symlink() and not (tmp_path / "in" / "escape").exists()
+
+
+def test_the_cluster_grader_names_links_as_local_grading_does(graded: Path, tmp_path: Path):
+    # The worker's grading (`dlgrade.grading.unit` on the shipped zip), in a process of its own.
+    archive = tmp_path / "linker.zip"
+    archive.write_bytes(zip_submission(graded.parent / "class" / "linker", "linker"))
+    options = GradeOptions(checks_dir=default_checks_dir(), quick=True, problems=("1", "2", "5"))
+    work = tmp_path / "work"
+    command = [sys.executable, "-m", "dlgrade.grading.unit", str(archive), "--student", "linker"]
+    command += ["--work-dir", str(work), "--options", json.dumps(options_to_dict(options))]
+    subprocess.run(command, check=True, cwd=tmp_path, timeout=600)
+    remote = read_result(work / RESULT_NAME).record
+    named = {(o.source, o.message) for o in remote.observations if o.kind == "link-refused"}
+    local = _record(graded, "linker")["observations"]
+    assert len(named) == 6
+    assert named == {(o["source"], o["message"]) for o in local if o["kind"] == "link-refused"}

@@ -37,7 +37,7 @@ TA_ONLY = {"1a", "1b", "2a", "2b", "3b", "3c", "3d", "5-q4"}
 # and the heaviest on memory; the parts compared are those that use the reference.
 PROBLEMS = "1,2,3,5"
 ROW = re.compile(
-    r"^(?P<part>\S+)\s+(?P<points>[\d.]+/[\d.]+)\s+(?P<status>[A-Za-z]+)\s*(?P<msg>.*)$"
+    r"^(?P<part>\S+)\s+(?P<points>[\d.-]+/[\d.]+)\s+(?P<status>[A-Za-z]+)\s*(?P<msg>.*)$"
 )
 
 
@@ -264,9 +264,20 @@ def test_dlgrade_check_from_the_bundle_gives_the_graders_verdicts(
     for part, (points, status, message) in ours.items():
         if part in TA_ONLY:
             assert status == "skipped" and message.startswith("checked by the TA"), part
+            # not judged here, so neither scored nor lost: "-/6" where the grader says "6/6"
+            assert points == "-/" + theirs[part][0].split("/")[1], (part, points)
             assert theirs[part][1] != "skipped"  # the grader judged it
         else:
             assert (points, status) == theirs[part][:2], (part, ours[part], theirs[part])
+    # The total a student reads: what was judged here, apart from what the TA checks
+    # (the parts left to it here, and those graded by hand).
+    ta_parts = [part for part, row in ours.items() if part in TA_ONLY or row[1] == "manual"]
+    ta_points = sum(float(ours[part][0].split("/")[1]) for part in ta_parts)
+    told = f"checked by the TA: {ta_points:g} points ({', '.join(ta_parts)})"
+    assert f"; {told}" in bundle_run.stdout, bundle_run.stdout
+    assert "judged here" not in grader_run.stdout and "\ntotal " in grader_run.stdout
+    if example == "fall2023-full-marks":  # full marks read as full marks, not 59/100
+        assert re.search(r"judged here: ([\d.]+)/\1;", bundle_run.stdout), bundle_run.stdout
     if example == "fall2023-dsigmoid-twice":  # the mistake is found on the student's machine
         assert ours["5-q3"][:2] == ("0/14", "failed")
         assert "differs from correct backprop" in ours["5-q3"][2]

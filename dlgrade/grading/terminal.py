@@ -6,6 +6,7 @@ import shutil
 
 from dlgrade.records import STUDENT_FAULTS, GradeRecord, PartStatus
 from reports.render import format_points
+from reports.ta_checked import points_cell, split_total
 from reports.views import first_line
 
 # Statuses that fail a self-check: auto-graded points were lost (by the student or a bug).
@@ -23,7 +24,7 @@ def results_table(record: GradeRecord, width: int | None = None) -> str:
     rows = [
         (
             r.part,
-            f"{format_points(r.points)}/{format_points(r.max_points)}",
+            points_cell(r),
             r.status.upper() if r.status in FAILING else str(r.status),
             first_line(r.message),
         )
@@ -47,8 +48,10 @@ def check_summary(record: GradeRecord) -> str:
         parts.append("\nwhat the sandbox saw:")
         parts += [f"  [{o.source}] {o.kind}: {o.message}" for o in record.observations]
     manual = sum(r.status == PartStatus.MANUAL for r in record.results)
-    verdict = f"total {format_points(record.total)}/{format_points(record.max_total)}"
-    if manual:
+    # On a student's machine some parts are the TA's: a plain total would count them as 0.
+    split = split_total(record.results)  # names the parts graded by hand among the TA's
+    verdict = split or f"total {format_points(record.total)}/{format_points(record.max_total)}"
+    if manual and not split:
         verdict += f"; {manual} part(s) are graded by a TA later"
     if record.quick:
         verdict += "; quick mode: small data, indicative only"

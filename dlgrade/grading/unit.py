@@ -34,16 +34,18 @@ import io
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from dlgrade import progress
 from dlgrade.data.atomic import write_bytes_atomic
+from dlgrade.engine.paths import hand_in_files, refused_link
 from dlgrade.engine.reaper import LEDGER_ENV, LEDGER_NAME, reap_ledger
 from dlgrade.records import CheckResult, GradeRecord, Observation, ObservationKind, PartStatus
 
@@ -246,7 +248,10 @@ def unpack_archive(data: bytes, target: Path) -> Path:
             raise ValueError(
                 f"submission archive unpacks to {size} bytes (cap {MAX_ARCHIVE_BYTES})"
             )
-        archive.extractall(target)
+        members = archive.infolist()
+        archive.extractall(target, [m for m in members if not _is_link(m)])
+        for member in filter(_is_link, members):
+            _unpack_link(target, member.filename, archive.read(member).decode("utf-8", "replace"))
     entries = [p for p in target.iterdir() if not p.name.startswith(".")]
     # A zip of the folder itself (one top-level folder) is the same submission as its contents.
     if len(entries) == 1 and entries[0].is_dir():
@@ -254,14 +259,40 @@ def unpack_archive(data: bytes, target: Path) -> Path:
     return target
 
 
-def pack_folder(folder: Path) -> bytes:
-    """A zip of `folder`'s contents: the `bytes` form of a submission."""
+def pack_folder(folder: Path, top: str = "") -> bytes:
+    """A zip of `folder`'s contents (under the directory `top`, if given): the `bytes` form
+    of a submission. A link goes in as a link entry (its target's text, never the file it
+    leads to), so the grader that unpacks it names the link as local grading does."""
+    folder = Path(folder)
+    prefix = f"{top}/" if top else ""
+    files, links = hand_in_files(folder)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(Path(folder).rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                archive.write(path, path.relative_to(folder).as_posix())
+        for path in files:
+            archive.write(path, prefix + path.relative_to(folder).as_posix())
+        for link in links:
+            entry = zipfile.ZipInfo(prefix + link.name)
+            entry.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(entry, link.target)
     return buffer.getvalue()
+
+
+def _is_link(member: zipfile.ZipInfo) -> bool:
+    return member.create_system == 3 and stat.S_ISLNK(member.external_attr >> 16)
+
+
+def _unpack_link(target: Path, name: str, points_to: str) -> None:
+    """Make the link entry `name` a link again below `target`, so discovery refuses and names
+    it (engine/paths.py: never followed); an entry that would leave `target`, or go through
+    a link, is dropped as zipfile drops such names."""
+    parts = PurePosixPath(name).parts
+    if not parts or not points_to or name.startswith("/") or ".." in parts:
+        return
+    path = target.joinpath(*parts)
+    if path.exists() or path.is_symlink() or refused_link(target, path.parent) is not None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(points_to)
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dlgrade.records import CheckResult
 from dlgrade.student.session import LiveCheck
 from reports.render import format_points
+from reports.ta_checked import points_cell, split_total
 from reports.views import first_line
 
 COLOURS = {"passed": "#1a7f37", "partial": "#9a6700", "skipped": "#57606a"}
@@ -51,7 +52,7 @@ class CheckReport:
     def __str__(self) -> str:
         lines = []
         for r in self.results:
-            points = f"{format_points(r.points)}/{format_points(r.max_points)}"
+            points = points_cell(r)
             lines.append(f"{r.part:<10} {points:>7}  {r.status:<8} {first_line(r.message)}")
             for key in ("found", "note"):
                 if isinstance(r.details.get(key), str):
@@ -69,13 +70,15 @@ class CheckReport:
         return str(self)
 
     def total_line(self) -> str:
+        passing = sum(r.status == "passed" for r in self.results)
+        counted = f"{passing} of {len(self.results)} part(s) pass; "
+        # Parts the TA checks scored 0 here: say so rather than count them as lost.
+        split = split_total(self.results)
+        if split:
+            return counted + split
         points = sum(r.points for r in self.results)
         maximum = sum(r.max_points for r in self.results)
-        passing = sum(r.status == "passed" for r in self.results)
-        return (
-            f"{passing} of {len(self.results)} part(s) pass; "
-            f"{format_points(points)}/{format_points(maximum)} points checked here"
-        )
+        return counted + f"{format_points(points)}/{format_points(maximum)} points checked here"
 
     def _repr_html_(self) -> str:
         rows = "".join(self._html_row(r) for r in self.results)
@@ -109,7 +112,7 @@ class CheckReport:
             "<tr style='border-top:1px solid #d0d7de'>"
             f"<td style='padding:2px 8px;vertical-align:top'><b>{html.escape(r.part)}</b></td>"
             f"<td style='padding:2px 8px;text-align:right;vertical-align:top;color:{colour}'>"
-            f"{format_points(r.points)}/{format_points(r.max_points)}<br>{html.escape(r.status)}</td>"
+            f"{points_cell(r)}<br>{html.escape(r.status)}</td>"
             f"<td style='padding:2px 8px;vertical-align:top'>{html.escape(r.message) or 'correct'}"
             f"{detail}</td></tr>"
         )

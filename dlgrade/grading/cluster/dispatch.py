@@ -22,12 +22,10 @@ Whatever happens on the cluster, every student ends with a record:
 from __future__ import annotations
 
 import contextlib
-import io
 import queue
 import sys
 import time
 import uuid
-import zipfile
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +53,7 @@ from dlgrade.grading.unit import (
     UnitResult,
     error_record,
     options_to_dict,
+    pack_folder,
 )
 from dlgrade.records import GradeRecord
 
@@ -304,14 +303,10 @@ class ClusterBatch:
 
 
 def zip_submission(folder: Path, student: str) -> bytes:
-    """The folder's files under one top-level directory named for the student: it unpacks
-    (`unit.unpack_archive`) to the same tree as the folder, whatever the folder holds."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                archive.write(path, f"{student}/{path.relative_to(folder).as_posix()}")
-    return buffer.getvalue()
+    """The folder's files (and links, as links) under one top-level directory named for the
+    student: it unpacks (`unit.unpack_archive`) to the same tree as the folder, so the
+    worker's grading names a link as local grading does."""
+    return pack_folder(folder, top=student)
 
 
 def folder_size(folder: Path) -> int:
