@@ -1,6 +1,6 @@
 """Fault injection for the local batch: kill a part of `dlgrade grade`, resume, count the loss.
 
-    python benchmarks/faults.py [--students 4] [--jobs 2] [--keep DIR]
+    python benchmarks/faults.py [--students 4] [--jobs 2] [--keep DIR] [--fault NAME ...]
 
 Builds a class of copies of the full-marks example (answers.toml and the
 problem-5 notebook), grades it once undisturbed (the baseline), then for
@@ -11,7 +11,10 @@ student is in flight, runs `dlgrade grade` again (the resume) and prints:
 
 * batch parent: the `dlgrade grade` process itself (a closed laptop, an OOM kill);
 * zygote: the pre-warmed grading server its students are forked from;
-* one kernel: the Jupyter kernel running one student's notebook.
+* one kernel: the Jupyter kernel running one student's notebook;
+* full disk on OUT: OUT on a tmpfs of half the baseline's OUT, so that writing
+  fills it mid-batch; the resume runs after a remount gives it room (needs
+  root; the row says why when the mount is refused).
 
 "What was lost" compares every student's final grade.json with the
 baseline's (status and total); it must read "nothing". Figures and outcomes
@@ -51,6 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--students", type=int, default=4, help="class size (default 4)")
     parser.add_argument("--jobs", type=int, default=2, help="students at once (default 2)")
     parser.add_argument("--keep", type=Path, default=None, help="keep the class and OUTs here")
+    parser.add_argument(
+        "--fault", action="append", choices=[*FAULTS, FULL_DISK], help="only these (repeatable)"
+    )
     return parser.parse_args(argv)
 
 
@@ -119,6 +125,56 @@ FAULTS: dict[str, Callable[[int], list[int]]] = {
 }
 
 
+FULL_DISK = "full disk on OUT"
+PAGE = 4096
+
+
+def out_bytes(out: Path) -> int:
+    """What a graded OUT holds, in whole pages as a tmpfs counts it."""
+    files = [path for path in out.rglob("*") if path.is_file()]
+    return sum(-(-path.stat().st_size // PAGE) * PAGE for path in files)
+
+
+def mount_tmpfs(where: Path, size: int, remount: bool = False) -> str:
+    """Mount (or resize) a tmpfs of `size` bytes at `where`; why not, or ""."""
+    where.mkdir(parents=True, exist_ok=True)
+    options = ("remount," if remount else "") + f"size={size}"
+    command = ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        return "no mount command"
+    return "" if done.returncode == 0 else (done.stderr.strip() or f"mount exit {done.returncode}")
+
+
+def run_full_disk(
+    command: list[str], out: Path, baseline_bytes: int
+) -> tuple[str, dict[str, tuple[str, float]] | None]:
+    """Grade into OUT on a tmpfs too small for the class, grow it, resume: (what the TA saw,
+    the final grades), or (why not, None) when no tmpfs could be mounted."""
+    disk = out.parent
+    refused = mount_tmpfs(disk, max(baseline_bytes // 2, 16 * PAGE))
+    if refused:
+        return f"skipped: tmpfs not mounted ({refused})", None
+    try:
+        code, stdout = run(command)
+        half = len(list(out.rglob("*.part")))
+        seen = f"exit {code}; {_said(stdout)}{_full_line(stdout)}; half-written files: {half}"
+        refused = mount_tmpfs(disk, baseline_bytes * 4 + (64 << 20), remount=True)
+        if refused:
+            return seen + f"; no resume: the tmpfs could not be grown ({refused})", grades(out)
+        code, stdout = run(command)  # the resume, with room
+        seen += f"; resume: exit {code}; {_said(stdout)}{_full_line(stdout)}"
+        return seen, grades(out)  # read before the tmpfs goes
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True, timeout=60)
+
+
+def _full_line(stdout: str) -> str:
+    lines = [line for line in stdout.splitlines() if line.startswith("OUT IS FULL")]
+    return " / " + lines[0].split("; no grade")[0] if lines else ""
+
+
 def run(command: list[str]) -> tuple[int, str]:
     done = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=WAIT_S)
     return done.returncode, done.stdout
@@ -172,7 +228,16 @@ def main(argv: list[str] | None = None) -> int:
     baseline = grades(work / "baseline")
     print(f"baseline: exit {code}; {_said(stdout)}", flush=True)
     outcomes = []
+    chosen = args.fault or [*FAULTS, FULL_DISK]
+    if FULL_DISK in chosen:
+        out = work / "disk" / "out"
+        command = grade_command(root, out, args.jobs)
+        seen, final = run_full_disk(command, out, out_bytes(work / "baseline"))
+        outcomes.append(Outcome(FULL_DISK, seen, "n/a" if final is None else lost(baseline, final)))
+        print(f"{FULL_DISK}: done", flush=True)
     for fault, target in FAULTS.items():
+        if fault not in chosen:
+            continue
         out = work / fault.replace(" ", "-")
         command = grade_command(root, out, args.jobs)
         seen = run_with_fault(command, out, target)

@@ -6,7 +6,7 @@ and `--results-json` (plus the other grading options) and writes a
 scripted by `plan.json` in each submission folder (none: full marks): a score, a sleep (standing
 in for student compute), a crash or a hang, a part's verdict; for the cluster
 tests, a marker file written when grading starts, or the Dask worker killed from
-within; for the local batch, its zygote killed from within. Not collected by pytest (no `test_` prefix); test modules import it.
+within; for the local batch, its zygote killed from within, or OUT's disk filled. Not collected by pytest (no `test_` prefix); test modules import it.
 """
 
 from __future__ import annotations
@@ -61,6 +61,18 @@ def pytest_configure(config):
             marker.write_text("killed\n" * (tries + 1))
             os.kill(os.getppid(), 9)
             os.kill(os.getpid(), 9)
+    if p.get("fill_disk"):
+        # Stands in for whatever fills OUT's disk mid-batch (other students' files, another
+        # job): a file grown until the disk refuses more, the first try only (the marker).
+        marker = Path(p["fill_disk"]["marker"])
+        try:
+            marker.touch(exist_ok=False)
+            with Path(p["fill_disk"]["filler"]).open("wb") as handle:
+                while True:
+                    handle.write(bytes(1 << 16))
+                    handle.flush()
+        except OSError:
+            pass
     if p.get("hang"):
         # Stands in for a notebook kernel that never returns; the child
         # process proves that the whole process group is killed.

@@ -143,3 +143,55 @@ def test_resume_retries_a_kernel_that_never_started_but_not_other_harness_errors
     again = grade_class(root, out, options, jobs=2, progress=False)
     assert again.graded == ["alice"] and again.resumed == ["bob"]
     assert not _grade(out, "alice").harness_errors and _grade(out, "bob").harness_errors
+
+
+def _kill_session(session: int) -> None:
+    """SIGKILL every process left in `session` (the batch and what it started)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and os.getsid(int(entry.name)) == session:
+                os.kill(int(entry.name), signal.SIGKILL)
+        except OSError:  # gone meanwhile
+            continue
+
+
+def _running(pid: int) -> bool:
+    try:  # a zombie (state Z) has ended; only its parent has not read its status yet
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
+def test_kill_9_of_the_batch_parent_loses_nothing_and_the_resume_grades_the_rest(tmp_path, checks):
+    root, out, started = tmp_path / "class", tmp_path / "out", tmp_path / "bob-started"
+    for name in ("alice", "carol", "dave"):
+        write_submission(root, name, score=1.0, sleep=1.0)
+    write_submission(root, "bob", score=1.0, sleep=30.0, started_marker=str(started))
+    command = [sys.executable, "-m", "dlgrade", "grade", str(root), "--out", str(out)]
+    command += ["--checks", str(checks), "--jobs", "1", "--no-progress", "--no-similarity"]
+    batch = subprocess.Popen(
+        command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not started.exists() and time.monotonic() < deadline:  # alice done, bob in flight
+            assert batch.poll() is None, "the batch ended before it could be killed"
+            time.sleep(0.05)
+        os.kill(batch.pid, signal.SIGKILL)  # a closed laptop, an OOM kill of the parent
+        batch.wait(timeout=60)
+    finally:
+        _kill_session(batch.pid)  # whatever else it left in its session
+    # The zygote (a session of its own) stops bob's grader once its launcher is gone.
+    grader, deadline = int(started.read_text()), time.monotonic() + 60
+    while _running(grader) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(grader), "bob's grader outlived the killed batch"
+    assert _grade(out, "alice").status == "graded" and _grade(out, "alice").total == 30.0
+    assert not (out / "bob" / "grade.json").exists()  # in flight: no grade, so resumed
+    assert not list(out.rglob("*.part"))  # nothing half-written
+    write_submission(root, "bob", score=1.0, sleep=0.0)
+    again = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "graded 3 submission(s)" in again.stdout and "1 already graded" in again.stdout
+    for name in ("alice", "bob", "carol", "dave"):
+        assert _grade(out, name).status == "graded" and _grade(out, name).total == 30.0

@@ -15,6 +15,7 @@ from dlgrade.grading.batch import (
     BatchError,
     Runner,
     SimilarityOptions,
+    disk_full,
     grade_class,
     summary_lines,
 )
@@ -224,8 +225,13 @@ def run(args: argparse.Namespace) -> int:
     ) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        if not disk_full(err):
+            raise
+        print(f"error: {args.out} is full ({err}); free space and run again", file=sys.stderr)
+        return 2
     print("\n".join(summary_lines(outcome, args.out)))
-    return 0
+    return 1 if outcome.out_full else 0  # a script must not take a full OUT for done
 
 
 def _cluster_runner(args: argparse.Namespace) -> Runner | None:

@@ -10,13 +10,15 @@ interrupted run picks up where it stopped. One submission that
 crashes or hangs gets an "error" record and never holds up the others, and
 nothing in one student's files (unreadable, unrenderable, uncomparable) stops
 the class files: grades.csv, grades.json, index.html and similarity.html are
-always written.
+always written. A full OUT is no student's: the run stops writing, leaves
+those not yet written without a grade.json (a resume grades them) and says so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import json
 import time
 import traceback
@@ -28,6 +30,7 @@ from typing import Literal
 
 from tqdm import tqdm
 
+from dlgrade.data.atomic import write_bytes_atomic
 from dlgrade.grading.outputs import (
     GRADE_FILE,
     grade_path,
@@ -62,8 +65,49 @@ Runner = Callable[[dict[str, Path], Path, GradeOptions], list[GradeRecord]]
 LAUNCHERS: tuple[Launcher, ...] = ("zygote", "fresh")
 
 
+FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+SPACE_PROBE_BYTES = 256 << 10  # room a student's files need; less free space is a full OUT
+
+
 class BatchError(Exception):
     """The batch cannot start (no submissions, unknown student, bad folder)."""
+
+
+class OutFull(Exception):
+    """OUT's disk (or quota) is full: nothing more can be written there this run.
+
+    Raised instead of writing an error record, so that every student not yet
+    written has no grade.json and the resumed run, after space is freed, grades them.
+    """
+
+    def __init__(self, error: OSError, graded: Sequence[GradeRecord] = ()) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.graded = list(graded)  # the records written before the disk filled
+
+
+def disk_full(err: BaseException) -> bool:
+    """Whether `err` (or what caused it) is a write refused for want of space."""
+    while err is not None:
+        if isinstance(err, OSError) and err.errno in FULL_ERRNOS:
+            return True
+        err = err.__cause__ or err.__context__
+    return False
+
+
+def out_full(out: Path) -> OSError | None:
+    """The error writing a probe of a student's size into OUT gives, when OUT is full.
+
+    A grading process that fails for want of space often cannot even log why,
+    so an error record is checked against OUT itself before it is written.
+    """
+    try:
+        write_bytes_atomic(out / ".space-probe", bytes(SPACE_PROBE_BYTES), fsync=False)
+        (out / ".space-probe").unlink()
+    except OSError as err:
+        if disk_full(err):
+            return err
+    return None
 
 
 @dataclass(frozen=True)
@@ -76,6 +120,7 @@ class BatchOutcome:
     intake: ClassInput | None = None
     similarity_error: str = ""  # why the comparison as a whole could not run
     kept_full: list[str] = field(default_factory=list)  # full grades a quick run left alone
+    out_full: str = ""  # what could not be written for want of space in OUT, and what to do
 
     @property
     def errors(self) -> list[str]:
@@ -211,12 +256,17 @@ def run_jobs(
                         pending.appendleft((job.student, todo[job.student]))
                         continue
                     result = after_loss(result, losses.get(job.student))
+                    if result.record.status == "error" and (full := out_full(out)):
+                        raise OutFull(full)  # an error of the full disk, not the student's
                     write_unit(out, result)
                     records.append(result.record)
                     on_done(result.record)
                     bar.update(1)
                 if not finished:
                     time.sleep(POLL_S)
+        except OutFull as full:
+            # Those running cannot be written either: stopped, they are left to the resume.
+            raise OutFull(full.error, records) from full.error
         finally:
             # Interrupted (Ctrl-C) or a harness bug: leave no orphaned graders behind.
             for job in running:
@@ -268,12 +318,15 @@ def write_unit(out: Path, result: UnitResult) -> None:
 
     Files that cannot be written (a name the disk refuses, a path a folder
     holds) cost that student only: a grade.json alone says why, the class goes on.
+    A full disk is everyone's: `OutFull`, and no grade.json, so a resume grades them.
     """
     student = result.record.student
     try:
         keep_previous_grade(out, student)
         write_student_files(out, student, result.files)
     except Exception as err:
+        if disk_full(err):
+            raise OutFull(err) from err  # grade.json is written last: none is there
         traceback.print_exc()
         reason = (
             f"the grading files could not be written into {out / student} "
@@ -319,16 +372,20 @@ def grade_class(
         k: (intake.hand_ins[k].refused, f) for k, f in todo.items() if intake.hand_ins[k].refused
     }
     todo = {k: f for k, f in todo.items() if k not in refused}
-    if runner is not None:
-        graded = runner(todo, out, options)
-    else:
-        graded = run_jobs(todo, out, options, jobs, progress=progress, launcher=launcher)
-    graded += write_refused(out, refused, options)
+    full = ""
+    try:
+        if runner is not None:
+            graded = runner(todo, out, options)
+        else:
+            graded = run_jobs(todo, out, options, jobs, progress=progress, launcher=launcher)
+        graded += write_refused(out, refused, options)
+    except OutFull as err:
+        graded = err.graded
+        left = sorted((set(todo) | set(refused)) - {r.student for r in graded})
+        full = f"{len(left)} student(s) not graded ({', '.join(left)}): {err.error}"
     report, problem = _similarity(submissions, similarity)
-    if report is not None:
-        write_similarity(out, report)
-    records = record_intake(out, intake, load_records(out))
-    write_class_outputs(out, records, report)
+    records, unwritten = _class_files(out, intake, report)
+    full = "; ".join(filter(None, [full, unwritten]))
     return BatchOutcome(
         records=records,
         graded=[r.student for r in graded],
@@ -338,7 +395,29 @@ def grade_class(
         intake=intake,
         similarity_error=problem,
         kept_full=full_grades(out, resumed) if options.quick else [],
+        out_full=full,
     )
+
+
+def _class_files(
+    out: Path, intake: ClassInput, report: SimilarityReport | None
+) -> tuple[list[GradeRecord], str]:
+    """Write the class files from OUT's grades: (the records, why they are not written).
+
+    A full disk leaves the old class files whole (every write is atomic) and is
+    said; the grade.json files stay the truth, and the resumed run rewrites these.
+    """
+    records = load_records(out)
+    try:
+        if report is not None:
+            write_similarity(out, report)
+        records = record_intake(out, intake, records)
+        write_class_outputs(out, records, report)
+    except OSError as err:
+        if not disk_full(err):
+            raise
+        return records, f"the class files (grades.csv, index.html, ...) not written: {err}"
+    return records, ""
 
 
 def _similarity(
@@ -372,6 +451,11 @@ def summary_lines(outcome: BatchOutcome, out: Path) -> Sequence[str]:
         _attention_line(outcome, out),
         f"class report: {out / 'index.html'}",
     ]
+    if outcome.out_full:
+        lines.append(
+            f"OUT IS FULL: {outcome.out_full}; no grade was half-written: free space in {out} "
+            "and run the same command again, it grades those left and rewrites the class files"
+        )
     return [readable(line) for line in lines]  # a name that is not UTF-8 must print too
 
 
