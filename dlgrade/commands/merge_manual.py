@@ -6,13 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from dlgrade.grading.manual import ManualScoreError, apply_manual, read_manual_csv
-from dlgrade.grading.outputs import (
-    OutputError,
-    load_records,
-    rebuild_reports,
-    write_student_outputs,
-)
+from dlgrade.grading.manual import ManualScoreError, merge_scores, read_manual_csv
+from dlgrade.grading.outputs import OutputError
 from dlgrade.records import PartStatus
 
 
@@ -33,10 +28,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.out.is_dir():
             raise OutputError(f"{args.out} is not an output folder of `dlgrade grade`")
         scores = read_manual_csv(args.csv)
-        changed = apply_manual(load_records(args.out), scores)
-        for record in changed:
-            write_student_outputs(args.out, record)
-        records = rebuild_reports(args.out)
+        changed, records = merge_scores(args.out, scores)
     except (ManualScoreError, OutputError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

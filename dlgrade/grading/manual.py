@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from dlgrade.grading.outputs import load_records, rebuild_reports, write_student_outputs
 from dlgrade.records import CheckResult, GradeRecord, PartStatus
 
 REQUIRED = ("student", "part", "points")
@@ -31,6 +32,8 @@ class ManualScore:
     part: str
     points: float
     comment: str = ""
+    ta: str = ""  # who decided (the review desk's --ta); recorded only when given
+    at: str = ""  # when (ISO 8601, UTC); recorded only when given
 
 
 def read_manual_csv(path: Path) -> list[ManualScore]:
@@ -70,6 +73,21 @@ def _score(line: int, row: Mapping[str, str | None]) -> ManualScore:
             f"student={student!r} part={part!r} points={text!r}"
         )
     return ManualScore(line, student, part, points, (row.get("comment") or "").strip())
+
+
+def merge_scores(
+    out: Path, scores: Iterable[ManualScore]
+) -> tuple[list[GradeRecord], list[GradeRecord]]:
+    """Apply `scores` to OUT's records, write the changed ones atomically and regenerate
+    every report and class file; (changed records, all records as written).
+
+    The one path by which a TA's points reach OUT: `merge-manual` and the review desk
+    both come here. Nothing is written unless every score is valid.
+    """
+    changed = apply_manual(load_records(out), scores)
+    for record in changed:
+        write_student_outputs(out, record)
+    return changed, rebuild_reports(out)
 
 
 def apply_manual(
@@ -129,6 +147,7 @@ def reviewed(result: CheckResult, score: ManualScore) -> CheckResult:
     else:
         status = PartStatus.PARTIAL if score.points > 0 else PartStatus.FAILED
     review = {"points": score.points, "comment": score.comment}
+    review |= {key: value for key, value in (("ta", score.ta), ("at", score.at)) if value}
     return replace(
         result,
         points=score.points,
