@@ -1,0 +1,48 @@
+"""`dlgrade review OUT`: grade the manual parts question by question in a local browser page."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from pathlib import Path
+
+HOST = "127.0.0.1"  # never another interface: the page reads and writes grades
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "review",
+        help="grade the parts a TA grades, question by question, in a local web page",
+        description="Serves the review desk on 127.0.0.1 and prints its URL, which carries a "
+        "random token; requests without it are refused. Each decision is saved as "
+        "`dlgrade merge-manual` saves it, and grades.csv and the reports are regenerated.",
+    )
+    parser.add_argument("out", type=Path, metavar="OUT", help="output folder of `dlgrade grade`")
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--ta", default="", help="your name, recorded with each decision")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (args.out / "grades.csv").is_file():
+        print(f"error: {args.out} is not an output folder of `dlgrade grade`", file=sys.stderr)
+        return 2
+    # Imported here: the web stack is only needed by this command.
+    import socket
+
+    import uvicorn
+
+    from dlgrade.review.app import create_app
+    from dlgrade.review.desk import Desk
+
+    token = secrets.token_urlsafe(24)
+    sock = socket.socket()
+    sock.bind((HOST, args.port))  # bound and listening first: the printed URL answers at once
+    sock.listen(64)
+    port = sock.getsockname()[1]
+    print(f"review desk: http://{HOST}:{port}/?token={token}", flush=True)
+    print("stop it with Ctrl-C", flush=True)
+    config = uvicorn.Config(create_app(Desk(args.out, args.ta), token), log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0

@@ -1,0 +1,109 @@
+"""The review desk's web app (Starlette): pages, the token guard, the save endpoint.
+
+Every request must carry the token printed with the URL (`?token=...`), so another
+user of the machine, or a web page in the TA's browser, cannot read or write grades.
+Student text is rendered by autoescaping templates under a Content-Security-Policy
+that only lets the page's own script (by nonce) run.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from functools import cache
+from pathlib import Path
+from urllib.parse import parse_qs, quote
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from dlgrade.grading.manual import ManualScoreError
+from dlgrade.review.desk import Desk, StaleDecision, answers, progress
+from reports.render import format_points
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pts"] = format_points
+    env.filters["q"] = lambda text: quote(str(text), safe="")
+    return env
+
+
+def create_app(desk: Desk, token: str) -> ASGIApp:
+    """The desk's app; every route answers 403 unless `?token=` matches `token`."""
+
+    def page(template: str, status: int = 200, **context: object) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(12)
+        text = environment().get_template(template).render(token=token, nonce=nonce, **context)
+        policy = (
+            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+            "img-src data:; form-action 'self'; base-uri 'none'"
+        )
+        return HTMLResponse(text, status, headers={"Content-Security-Policy": policy})
+
+    def allowed(request: Request) -> bool:
+        given = request.query_params.get("token", "")
+        return secrets.compare_digest(given.encode(), token.encode())
+
+    async def index(request: Request) -> Response:
+        return page("index.html.j2", parts=progress(desk.records()))
+
+    async def part_page(request: Request) -> Response:
+        part = request.path_params["part"]
+        found = answers(desk.records(), part)
+        if not found:
+            return PlainTextResponse(f"no part {part!r} on the desk", 404)
+        names = [a.student for a in found]
+        student = request.query_params.get("student", names[0])
+        at = names.index(student) if student in names else 0
+        return page("part.html.j2", part=part, answers=found, at=at, answer=found[at])
+
+    async def save(request: Request) -> Response:
+        part, student = request.path_params["part"], request.path_params["student"]
+        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
+        try:
+            points = float(form.get("points", "nan"))
+            if not math.isfinite(points):
+                raise ManualScoreError(f"points must be a number, got {form.get('points')!r}")
+            desk.decide(student, part, points, form.get("comment", "").strip(), form["version"])
+        except StaleDecision as stale:
+            return page("conflict.html.j2", 409, part=part, answer=stale.current, form=form)
+        except (ManualScoreError, ValueError, KeyError) as err:
+            return PlainTextResponse(f"not saved: {err}", 400)
+        return RedirectResponse(_next_url(token, part, student, form.get("next", "")), 303)
+
+    async def guard(scope: Scope, receive: Receive, send: Send) -> None:  # the token check
+        if scope["type"] == "http" and not allowed(Request(scope)):
+            await PlainTextResponse("forbidden: open the URL with its token", 403)(
+                scope, receive, send
+            )
+            return
+        await app(scope, receive, send)
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/part/{part}", part_page),
+            Route("/part/{part}/{student}", save, methods=["POST"]),
+        ]
+    )
+    return guard
+
+
+def _next_url(token: str, part: str, student: str, after: str) -> str:
+    # After a save the desk moves on to the next student (the form says who that is).
+    target = after or student
+    return f"/part/{quote(part, safe='')}?token={quote(token)}&student={quote(target, safe='')}"

@@ -1,0 +1,155 @@
+"""`dlgrade review OUT`: the review desk, over HTTP on a hand-built graded OUT."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+starlette_testclient = pytest.importorskip(
+    "starlette.testclient", reason="starlette and httpx are not installed (pip install -e .[dev])"
+)
+
+from dlgrade.grading.outputs import rebuild_reports, write_student_outputs  # noqa: E402
+from dlgrade.records import CheckResult, GradeRecord  # noqa: E402
+from dlgrade.review.app import create_app  # noqa: E402
+from dlgrade.review.desk import Desk  # noqa: E402
+
+TOKEN = "test-token-123"
+EVIL = "<script>document.title='pwned'</script><b>bold</b>"
+TEXTS = {"ann": "Overfitting shows as the gap.", "ben": EVIL, "cat": "No idea."}
+
+
+def _record(student: str) -> GradeRecord:
+    manual = {"text": TEXTS[student]}
+    return GradeRecord(
+        student,
+        "fall2023",
+        [
+            CheckResult("2b", "closed form?", 4.0, 4.0, "passed", "answer is no"),
+            CheckResult(
+                "2c", "reflection", 0.0, 4.0, "manual", "awaiting TA review", details=manual
+            ),
+            CheckResult("4-comment", "comment", 0.0, 2.0, "manual", "awaiting TA review"),
+        ],
+    )
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    folder = tmp_path / "out"
+    for student in TEXTS:
+        write_student_outputs(folder, _record(student))
+    rebuild_reports(folder)
+    return folder
+
+
+@pytest.fixture
+def client(out: Path):
+    return starlette_testclient.TestClient(create_app(Desk(out, ta="tess"), TOKEN))
+
+
+def _grade(out: Path, student: str) -> dict:
+    data = json.loads((out / student / "grade.json").read_text())
+    return next(r for r in data["results"] if r["part"] == "2c")
+
+
+def _version(page: str) -> str:
+    return re.search(r'name="version" value="([0-9a-f]+)"', page).group(1)
+
+
+def _page(client, student: str) -> str:
+    response = client.get("/part/2c", params={"token": TOKEN, "student": student})
+    assert response.status_code == 200
+    return response.text
+
+
+def _save(client, student: str, points: str, comment: str, version: str):
+    return client.post(
+        f"/part/2c/{student}?token={TOKEN}",
+        data={"points": points, "comment": comment, "version": version, "next": ""},
+        follow_redirects=False,
+    )
+
+
+def test_requests_without_the_token_are_refused(client):
+    for url in ("/", "/?token=wrong", "/part/2c", "/part/2c/ann"):
+        assert client.get(url).status_code == 403, url
+    assert client.post("/part/2c/ann", data={"points": "4", "version": "x"}).status_code == 403
+    assert client.get("/", params={"token": TOKEN}).status_code == 200
+
+
+def test_index_shows_progress_per_part(client):
+    page = client.get("/", params={"token": TOKEN}).text
+    assert re.search(r">2c<.*?0 / 3", page, re.S)
+    assert re.search(r">4-comment<.*?0 / 3", page, re.S)
+    assert ">2b<" not in page  # auto-graded parts are not on the desk
+
+
+def test_a_saved_decision_lands_in_grade_json_grades_csv_and_the_report(client, out):
+    response = _save(client, "ben", "3", "good point", _version(_page(client, "ben")))
+    assert response.status_code == 303
+    result = _grade(out, "ben")
+    assert (result["points"], result["status"]) == (3.0, "partial")
+    review = result["details"]["manual_review"]
+    assert (review["points"], review["comment"], review["ta"]) == (3.0, "good point", "tess")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", review["at"])
+    rows = {row["student"]: row for row in csv.DictReader((out / "grades.csv").open())}
+    assert float(rows["ben"]["2c"]) == 3.0 and float(rows["ann"]["2c"]) == 0.0
+    assert "graded by a TA: good point" in (out / "ben" / "report.html").read_text()
+    assert _grade(out, "ann")["status"] == "manual"  # the others untouched
+    assert re.search(r">2c<.*?1 / 3", client.get("/", params={"token": TOKEN}).text, re.S)
+    assert "graded: 3 / 4 by tess" in _page(client, "ben")
+
+
+def test_a_stale_write_is_refused_with_the_newer_value(client, out):
+    version = _version(_page(client, "ann"))  # two TAs load the same answer
+    assert _save(client, "ann", "4", "first TA", version).status_code == 303
+    response = _save(client, "ann", "1", "second TA", version)
+    assert response.status_code == 409
+    assert "4 / 4" in response.text and "first TA" in response.text
+    assert _grade(out, "ann")["details"]["manual_review"]["comment"] == "first TA"
+
+
+def test_out_of_range_points_are_refused_and_nothing_is_written(client, out):
+    before = (out / "cat" / "grade.json").read_bytes()
+    response = _save(client, "cat", "5", "", _version(_page(client, "cat")))
+    assert response.status_code == 400 and "outside 0..4" in response.text
+    assert (out / "cat" / "grade.json").read_bytes() == before
+
+
+def test_student_html_renders_as_text(client):
+    page = _page(client, "ben")
+    assert "<script>document.title" not in page and "<b>bold</b>" not in page
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in page
+    policy = client.get("/part/2c", params={"token": TOKEN}).headers["content-security-policy"]
+    assert "script-src 'nonce-" in policy and "unsafe-inline" not in policy.split("style-src")[0]
+
+
+def test_the_command_serves_the_printed_url_only_with_its_token(out):
+    command = [sys.executable, "-m", "dlgrade", "review", str(out), "--ta", "tess"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", proc.stdout.readline()).group(0)
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.status == 200 and "2c" in response.read().decode()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url.split("?")[0], timeout=30)
+        assert refused.value.code == 403
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_the_command_refuses_a_folder_that_was_not_graded(tmp_path, capsys):
+    from dlgrade.cli import main
+
+    assert main(["review", str(tmp_path)]) == 2
+    assert "not an output folder" in capsys.readouterr().err
