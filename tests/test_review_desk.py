@@ -153,3 +153,9 @@ def test_the_command_refuses_a_folder_that_was_not_graded(tmp_path, capsys):
 
     assert main(["review", str(tmp_path)]) == 2
     assert "not an output folder" in capsys.readouterr().err
+
+
+def test_a_part_without_text_points_to_the_report_and_an_unknown_part_is_404(client):
+    page = client.get("/part/4-comment", params={"token": TOKEN})
+    assert page.status_code == 200 and "No text recorded" in page.text
+    assert client.get("/part/2b", params={"token": TOKEN}).status_code == 404  # auto-graded
