@@ -159,3 +159,16 @@ def test_a_part_without_text_points_to_the_report_and_an_unknown_part_is_404(cli
     page = client.get("/part/4-comment", params={"token": TOKEN})
     assert page.status_code == 200 and "No text recorded" in page.text
     assert client.get("/part/2b", params={"token": TOKEN}).status_code == 404  # auto-graded
+
+
+def test_a_port_in_use_is_an_error_not_a_traceback(out, capsys):
+    import socket
+
+    from dlgrade.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["review", str(out), "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err

@@ -38,8 +38,13 @@ def run(args: argparse.Namespace) -> int:
 
     token = secrets.token_urlsafe(24)
     sock = socket.socket()
-    sock.bind((HOST, args.port))  # bound and listening first: the printed URL answers at once
-    sock.listen(64)
+    try:
+        sock.bind((HOST, args.port))  # bound and listening first: the printed URL answers at once
+        sock.listen(64)
+    except OSError as err:
+        sock.close()
+        print(f"error: cannot listen on {HOST}:{args.port}: {err.strerror}", file=sys.stderr)
+        return 2
     port = sock.getsockname()[1]
     print(f"review desk: http://{HOST}:{port}/?token={token}", flush=True)
     print("stop it with Ctrl-C", flush=True)
