@@ -19,7 +19,7 @@ starlette_testclient = pytest.importorskip(
 
 from dlgrade.grading.outputs import rebuild_reports, write_student_outputs  # noqa: E402
 from dlgrade.records import CheckResult, GradeRecord  # noqa: E402
-from dlgrade.review.app import create_app  # noqa: E402
+from dlgrade.review.app import create_app, url_key  # noqa: E402
 from dlgrade.review.desk import Desk  # noqa: E402
 
 TOKEN = "test-token-123"
@@ -66,23 +66,25 @@ def _version(page: str) -> str:
 
 
 def _page(client, student: str) -> str:
-    response = client.get("/part/2c", params={"token": TOKEN, "student": student})
+    response = client.get(f"/part/2c?token={TOKEN}&student={url_key(student)}")
     assert response.status_code == 200
     return response.text
 
 
 def _save(client, student: str, points: str, comment: str, version: str):
     return client.post(
-        f"/part/2c/{student}?token={TOKEN}",
+        f"/part/2c?token={TOKEN}&student={url_key(student)}",
         data={"points": points, "comment": comment, "version": version, "next": ""},
         follow_redirects=False,
     )
 
 
 def test_requests_without_the_token_are_refused(client):
-    for url in ("/", "/?token=wrong", "/part/2c", "/part/2c/ann"):
+    for url in ("/", "/?token=wrong", "/part/2c", "/part/2c?student=ann"):
         assert client.get(url).status_code == 403, url
-    assert client.post("/part/2c/ann", data={"points": "4", "version": "x"}).status_code == 403
+    assert (
+        client.post("/part/2c?student=ann", data={"points": "4", "version": "x"}).status_code == 403
+    )
     assert client.get("/", params={"token": TOKEN}).status_code == 200
 
 
@@ -172,3 +174,21 @@ def test_a_port_in_use_is_an_error_not_a_traceback(out, capsys):
         port = taken.getsockname()[1]
         assert main(["review", str(out), "--port", str(port)]) == 2
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_a_student_folder_name_that_is_not_utf8_is_graded_and_kept(client, out):
+    name = b"caf\xe9".decode("utf-8", "surrogateescape")  # as Linux hands such a folder to Python
+    record = _record("cat")
+    write_student_outputs(out, GradeRecord(name, record.assignment, record.results))
+    page = _page(client, "ben")
+    after = re.search(r'name="next" value="([^"]*)"', page).group(1)
+    assert after == "caf%E9"  # ben's next, the folder's very bytes
+    saved = client.post(
+        f"/part/2c?token={TOKEN}&student=ben",
+        data={"points": "2", "version": _version(page), "next": after},
+        follow_redirects=False,
+    )
+    assert saved.headers["location"].endswith("&student=caf%E9")
+    assert "caf\\xe9" in client.get(saved.headers["location"]).text  # shown, readable
+    assert _save(client, name, "1", "", _version(_page(client, name))).status_code == 303
+    assert _grade(out, name)["points"] == 1.0

@@ -12,7 +12,7 @@ import math
 import secrets
 from functools import cache
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, unquote
 
 import jinja2
 from starlette.applications import Starlette
@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dlgrade.grading.manual import ManualScoreError
 from dlgrade.review.desk import Desk, StaleDecision, answers, progress
+from dlgrade.text import readable
 from reports.render import format_points
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -38,7 +39,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["pts"] = format_points
-    env.filters["q"] = lambda text: quote(str(text), safe="")
+    env.filters["q"] = url_key
     return env
 
 
@@ -48,6 +49,7 @@ def create_app(desk: Desk, token: str) -> ASGIApp:
     def page(template: str, status: int = 200, **context: object) -> HTMLResponse:
         nonce = secrets.token_urlsafe(12)
         text = environment().get_template(template).render(token=token, nonce=nonce, **context)
+        text = readable(text)  # a student folder name that is not UTF-8 is shown as \xNN
         policy = (
             f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
             "img-src data:; form-action 'self'; base-uri 'none'"
@@ -67,13 +69,13 @@ def create_app(desk: Desk, token: str) -> ASGIApp:
         if not found:
             return PlainTextResponse(f"no part {part!r} on the desk", 404)
         names = [a.student for a in found]
-        student = request.query_params.get("student", names[0])
+        student = _query(request, "student") or names[0]
         at = names.index(student) if student in names else 0
         return page("part.html.j2", part=part, answers=found, at=at, answer=found[at])
 
     async def save(request: Request) -> Response:
-        part, student = request.path_params["part"], request.path_params["student"]
-        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
+        part, student = request.path_params["part"], _query(request, "student") or ""
+        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
         try:
             points = float(form.get("points", "nan"))
             if not math.isfinite(points):
@@ -83,7 +85,8 @@ def create_app(desk: Desk, token: str) -> ASGIApp:
             return page("conflict.html.j2", 409, part=part, answer=stale.current, form=form)
         except (ManualScoreError, ValueError, KeyError) as err:
             return PlainTextResponse(f"not saved: {err}", 400)
-        return RedirectResponse(_next_url(token, part, student, form.get("next", "")), 303)
+        after = unquote(form.get("next", ""), errors="surrogateescape")
+        return RedirectResponse(_next_url(token, part, after or student), 303)
 
     async def guard(scope: Scope, receive: Receive, send: Send) -> None:  # the token check
         if scope["type"] == "http" and not allowed(Request(scope)):
@@ -96,14 +99,26 @@ def create_app(desk: Desk, token: str) -> ASGIApp:
     app = Starlette(
         routes=[
             Route("/", index),
-            Route("/part/{part}", part_page),
-            Route("/part/{part}/{student}", save, methods=["POST"]),
+            Route("/part/{part}", part_page, methods=["GET"]),
+            Route("/part/{part}", save, methods=["POST"]),
         ]
     )
     return guard
 
 
-def _next_url(token: str, part: str, student: str, after: str) -> str:
+def url_key(text: object) -> str:
+    """`text` for a URL or a form field, ASCII; folder names that are not UTF-8 survive
+    (their surrogate escapes become %XX of the original bytes)."""
+    return quote(str(text), safe="", errors="surrogateescape")
+
+
+def _query(request: Request, name: str) -> str | None:
+    # Starlette's own parsing would replace the bytes of a non-UTF-8 name; this keeps them.
+    query = request.scope["query_string"].decode("latin-1")
+    values = parse_qs(query, errors="surrogateescape").get(name)
+    return values[-1] if values else None
+
+
+def _next_url(token: str, part: str, student: str) -> str:
     # After a save the desk moves on to the next student (the form says who that is).
-    target = after or student
-    return f"/part/{quote(part, safe='')}?token={quote(token)}&student={quote(target, safe='')}"
+    return f"/part/{url_key(part)}?token={url_key(token)}&student={url_key(student)}"
