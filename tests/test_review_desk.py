@@ -192,3 +192,29 @@ def test_a_student_folder_name_that_is_not_utf8_is_graded_and_kept(client, out):
     assert "caf\\xe9" in client.get(saved.headers["location"]).text  # shown, readable
     assert _save(client, name, "1", "", _version(_page(client, name))).status_code == 303
     assert _grade(out, name)["points"] == 1.0
+
+
+def test_two_saves_of_the_same_answer_at_once_one_wins_one_is_stale(out):
+    import threading
+
+    from dlgrade.review.desk import StaleDecision
+
+    desk = Desk(out)
+    version = desk.current("ann", "2c").version
+    start, outcomes = threading.Barrier(2), []
+
+    def save(points: float) -> None:
+        start.wait()
+        try:
+            outcomes.append(desk.decide("ann", "2c", points, "", version).result.points)
+        except StaleDecision as stale:
+            outcomes.append(("stale", stale.current.result.points))
+
+    threads = [threading.Thread(target=save, args=(p,)) for p in (1.0, 2.0)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winner = next(o for o in outcomes if not isinstance(o, tuple))
+    assert sorted(outcomes, key=str) == sorted([winner, ("stale", winner)], key=str)
+    assert _grade(out, "ann")["points"] == winner
