@@ -23,10 +23,10 @@ from pathlib import Path
 import attacks
 import pytest
 from autograder_root import autograder_root, refusing_bwrap, run_autograder, shared_folder
+from user_mode import user_mode_problem
 
 from dlgrade.autograder.build import build_gradescope_zip
 from dlgrade.autograder.config import AutograderConfig
-from dlgrade.engine import isolation
 from dlgrade.engine.reaper import SANDBOX_UIDS, uid_processes
 
 pytestmark = [
@@ -43,14 +43,7 @@ CONFIG = AutograderConfig(assignment="fall2023", problems=("p3",), quick=True, t
 
 @pytest.fixture(scope="module")
 def user_mode() -> None:
-    """User mode needs an interpreter every uid can run; apply the fix it names if not."""
-    problem = isolation.user_problem()
-    if problem and "chmod o+x" in problem:
-        # e.g. pyenv under root's 0700 home: let others traverse (not list) the folders
-        folders = problem.split("chmod o+x ", 1)[1].split(",", 1)[0].split()
-        subprocess.run(["chmod", "o+x", *folders], check=True)
-        isolation.user_problem.cache_clear()
-        problem = isolation.user_problem()
+    problem = user_mode_problem()
     if problem:
         pytest.skip(f"user mode cannot run here: {problem}")
 

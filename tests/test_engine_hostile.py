@@ -1,7 +1,8 @@
 """Hostile notebooks: each run finishes, says what happened, and harms nothing outside.
 
-Every notebook runs for real in a kernel under the engine's sandbox (bwrap when
-available here, else reduced isolation for the tests that do not need bwrap).
+Every notebook runs for real in a kernel under the engine's sandbox: bwrap (the
+default mode), and for the tests that say so the unprivileged-user mode (as root)
+or no isolation (to show what that mode leaves open).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from nested_notebook import deeply_nested_notebook
+from user_mode import user_mode_problem
 
-from dlgrade.engine import Probe, SandboxConfig, discover, isolation, run_notebook
+from dlgrade.engine import Probe, SandboxConfig, discover, run_notebook
 from dlgrade.engine.records import NotebookRun, SourceFile
 from dlgrade.engine.sandbox import bwrap_usable
 from dlgrade.records import ENGINE_KINDS, ObservationKind
@@ -27,8 +29,9 @@ HOSTILE = Path(__file__).parent / "hostile"
 REPO = Path(__file__).resolve().parents[1]
 HAVE_BWRAP = bwrap_usable()
 needs_bwrap = pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap cannot create namespaces here")
+USER_MODE_PROBLEM = user_mode_problem()
 needs_user_mode = pytest.mark.skipif(
-    isolation.user_problem() is not None, reason=f"user mode: {isolation.user_problem()}"
+    USER_MODE_PROBLEM is not None, reason=f"user mode cannot run here: {USER_MODE_PROBLEM}"
 )
 # Small limits keep the suite fast; the engine's defaults are far larger.
 FAST = SandboxConfig(

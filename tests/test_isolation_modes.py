@@ -19,6 +19,7 @@ from pathlib import Path
 import attacks
 import pytest
 from autograder_root import refusing_bwrap
+from user_mode import user_mode_problem
 
 from dlgrade.engine import isolation
 
@@ -67,7 +68,7 @@ def test_an_unknown_mode_is_refused_by_name():
 @pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="user mode switches uids: it runs as root only")
 def test_in_user_mode_one_student_cannot_touch_another(tmp_path):
-    problem = isolation.user_problem()
+    problem = user_mode_problem()
     if problem:
         pytest.skip(f"user mode cannot run here: {problem}")
     mark = attacks.marker("classmate")
