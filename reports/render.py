@@ -28,17 +28,23 @@ from reports.views import SERIOUS_KINDS, first_line, student_view
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-@cache
-def environment() -> jinja2.Environment:
-    """The shared template environment (built once; it holds no per-report state)."""
+def template_environment(folder: Path) -> jinja2.Environment:
+    """Autoescaped, strict templates from `folder`, as every page of dlgrade's is built."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(folder),
         autoescape=True,
         undefined=jinja2.StrictUndefined,  # a typo in a template fails loudly
         trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters["pts"] = format_points
+    return env
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The shared template environment (built once; it holds no per-report state)."""
+    env = template_environment(TEMPLATES)
     env.filters["seconds"] = format_seconds
     env.filters["first_line"] = first_line
     return env

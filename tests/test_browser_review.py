@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from chromium import CHROMEDRIVER, CHROMIUM, headless_chromium
 
 uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
@@ -22,8 +23,6 @@ from dlgrade.records import CheckResult, GradeRecord  # noqa: E402
 from dlgrade.review.app import create_app  # noqa: E402
 from dlgrade.review.desk import Desk  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
     reason="needs Debian chromium and chromium-driver at /usr/bin (apt-get install chromium "
@@ -68,25 +67,7 @@ def served(tmp_path: Path):
 
 @pytest.fixture
 def browser(tmp_path_factory: pytest.TempPathFactory):
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1200",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = headless_chromium(tmp_path_factory.mktemp("chromium-profile"), 1200)
     yield driver
     driver.quit()
 

@@ -25,21 +25,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from dlgrade.grading.manual import ManualScoreError
 from dlgrade.review.desk import Desk, StaleDecision, answers, progress
 from dlgrade.text import readable
-from reports.render import format_points
+from reports.render import template_environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 @cache
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["pts"] = format_points
+    env = template_environment(TEMPLATES)
     env.filters["q"] = url_key
     return env
 
