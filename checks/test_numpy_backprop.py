@@ -287,8 +287,9 @@ def _forward_results(
             )
         if f"returned{k}" in values:
             raise CheckFailed(
-                "feed_forward_sample must return (loss, one_hot_guess); "
-                f"{where} it returned {values[f'returned{k}']}"
+                f"interface differs: returns {_returned(values.get(f'returned_sizes{k}'))}, not "
+                f"(loss, one_hot_guess); {where} feed_forward_sample returned "
+                f"{values[f'returned{k}']}"
             )
         when = f"{where}, feed_forward_sample returned"
         losses.append(_loss(values, f"loss{k}", when))
@@ -299,6 +300,17 @@ def _forward_results(
             )
         guesses.append(guess.reshape(10))
     return losses, guesses
+
+
+def _returned(sizes: object) -> str:
+    """What feed_forward_sample returned instead, from the sizes of the returned items."""
+    if not isinstance(sizes, list) or not all(isinstance(n, int) for n in sizes):
+        return "something else"
+    if len(sizes) >= 3 and sizes[-1] == 10 and 32 in sizes:
+        return "the activations"  # one per layer, the output last
+    if sizes == [10]:
+        return "one vector of 10 values"
+    return f"{len(sizes)} value{'s' * (len(sizes) != 1)}"
 
 
 def _loss(values: dict, key: str, when: str) -> float:

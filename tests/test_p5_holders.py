@@ -230,3 +230,157 @@ def test_lists_get_their_own_arrays_back_after_a_function_rebinds_items(tools):
     for now, (obj, values) in zip(weights, originals, strict=True):
         assert now is obj
         np.testing.assert_array_equal(now, values)
+
+
+# --- issue 21: the network found by its shape chain, functions called as the notebook does ---
+
+SIX = ("weights_1", "biases_1", "weights_2", "biases_2", "weights_output", "biases_output")
+
+
+def notebook(*cells: str, **values) -> dict:
+    """A namespace as the kernel's: the cells run as __main__, IPython's `In` holding them."""
+    namespace: dict = {"__name__": "__main__", "In": ["", *cells], "np": np, **values}
+    for cell in cells:
+        exec(compile(cell, "<cell>", "exec"), namespace)
+    return namespace
+
+
+def six_globals(orientation="in_out") -> dict[str, np.ndarray]:
+    weights, biases = student_init(orientation)
+    return dict(
+        zip(SIX, [a for pair in zip(weights, biases, strict=True) for a in pair], strict=True)
+    )
+
+
+def test_six_separate_globals_are_assembled_and_gradients_lose(tools):
+    network = six_globals()
+    decoys = {"dW2": np.zeros((32, 32)), "grad_b1": np.zeros(32), "delta_out": np.zeros(10)}
+    found = tools.find({**decoys, **network, "x": np.zeros((60, 784))})
+    assert found["where"] == "globals " + ", ".join(SIX)
+    assert found["orientation"] == "in_out"
+    assert [p[0] for p in found["weights"] + found["biases"]] == list(SIX[0::2] + SIX[1::2])
+    note = Holder(found["where"], found["orientation"]).note()
+    assert note.startswith("your weights are held in globals weights_1, biases_1, weights_2")
+
+
+def test_a_dict_of_layer_pairs_is_found(tools):
+    weights, biases = student_init("out_in")
+    layers = {f"layer{i + 1}": (w, b) for i, (w, b) in enumerate(zip(weights, biases, strict=True))}
+    found = tools.find({"params": dict(reversed(layers.items())), "lr": 0.01})
+    assert found["where"] == "the dict `params` keys layer1, layer2, layer3"
+    assert found["weights"][0] == ["params", "layer1", 0] and found["biases"][2] == [
+        "params",
+        "layer3",
+        1,
+    ]
+    assert found["orientation"] == "out_in"
+
+
+def test_an_objects_attributes_are_found_set_and_restored(tools):
+    namespace = notebook(
+        "class Network:\n"
+        "    def __init__(self, weights, biases):\n"
+        "        self.W1, self.W2, self.W3 = weights\n"
+        "        self.b1, self.b2, self.b3 = [b.reshape(-1, 1) for b in biases]\n"
+        "net = Network(*student_init('out_in'))\n",
+        student_init=student_init,
+    )
+    net = namespace["net"]
+    found = tools.find(namespace)
+    assert found["where"] == "the `Network` object `net` attributes W1, b1, W2, b2, W3, b3"
+    saved = tools.save(namespace, found)
+    original = net.W2
+    weights, biases = grader_params()
+    tools.write(namespace, found, weights, biases)
+    np.testing.assert_array_equal(tools.read(namespace, found)[1], weights[1].T)
+    net.W2 = net.W2 * 2  # the student's method rebinds the attribute
+    tools.restore(namespace, saved)
+    assert net.W2 is original and net.b3.shape == (10, 1)
+
+
+def test_arrays_in_a_functions_defaults_are_found(tools):
+    namespace = notebook(
+        "def train_one_sample(sample, y, learning_rate=0.003, net=None,"
+        " layers=list(zip(*student_init()))):\n"
+        "    return layers\n",
+        student_init=student_init,
+    )
+    found = tools.find(namespace)
+    assert found["weights"][0] == ["train_one_sample", ["default", 2, "layers"], 0, 0]
+    tools.write(namespace, found, *grader_params())
+    assert np.all(namespace["train_one_sample"](None, 0)[2][1] == 0.5)
+
+
+STEP = """
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+def train_one_sample(sample, y, lr, w1, b1, w2, b2, w3, b3):
+    # a deliberately simple 'update' the test can predict: every array moves by lr
+    for array in (w1, b1, w2, b2, w3, b3):
+        array -= lr
+"""
+CALLS = """
+for i in range(2):
+    train_one_sample(x[i], y[i], 0.5, weights_1, biases_1, weights_2, biases_2, weights_output, biases_output)
+"""
+
+
+def test_extra_parameters_are_bound_as_the_notebooks_own_calls_pass_them(tools):
+    namespace = notebook(STEP, CALLS, **six_globals(), x=np.zeros((2, 784)), y=[1, 2])
+    found = tools.find(namespace)
+    tools.write(namespace, found, *grader_params())
+    train = tools.bound(namespace, "train_one_sample", found)
+    train(np.zeros(784), 3, learning_rate=0.25)  # the grader's rate reaches `lr`
+    after = tools.read(namespace, found)
+    np.testing.assert_allclose(after[0], grader_params()[0][0] - 0.25)
+    np.testing.assert_allclose(after[5], 0.5 - 0.25)
+
+
+def test_extra_parameters_bound_by_name_and_a_returned_network_is_kept(tools):
+    returning = (
+        "def train_one_sample(sample, y, weights_1, biases_1, weights_2, biases_2,"
+        " weights_output, biases_output):\n"
+        "    return (weights_1 + 1, biases_1 + 1, weights_2 + 1, biases_2 + 1,"
+        " weights_output + 1, biases_output + 1)\n"
+    )
+    namespace = notebook(returning, **six_globals())  # never called in the notebook
+    found = tools.find(namespace)
+    saved = tools.save(namespace, found)
+    before = tools.read(namespace, found)
+    train = tools.bound(namespace, "train_one_sample", found)
+    result = train(np.zeros(784), 3)
+    assert len(result) == 6
+    for old, new in zip(before, tools.read(namespace, found), strict=True):
+        np.testing.assert_allclose(new, old + 1)
+    tools.restore(namespace, saved)
+    np.testing.assert_array_equal(tools.read(namespace, found)[0], before[0])
+
+
+def test_positional_extras_fall_back_to_the_networks_arrays_in_layer_order(tools):
+    namespace = notebook(
+        "def forward(sample, a, b, c, d, e, f):\n    return [a.shape, b.shape, c.shape, f.shape]\n",
+        params={"W1": np.zeros((784, 32)), "W2": np.zeros((32, 32)), "W3": np.zeros((32, 10))}
+        | {"b1": np.zeros(32), "b2": np.zeros(32), "b3": np.zeros(10)},
+    )
+    found = tools.find(namespace)
+    forward = tools.bound(namespace, "forward", found)
+    assert forward(np.zeros(784)) == [(784, 32), (32,), (32, 32), (10,)]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "what"),
+    [
+        ([784, 32, 32, 10], "returns the activations, not (loss, one_hot_guess)"),
+        ([10], "returns one vector of 10 values, not"),
+        ("forged", "returns something else, not"),
+    ],
+)
+def test_q2_names_an_interface_that_differs(sizes, what):
+    from checks.test_numpy_backprop import _forward_results
+
+    values = {"returned0": "[array([0., 0.]), ...]", "returned_sizes0": sizes}
+    cases = [(None, 7, "raw"), (None, 7, "scaled")]
+    with pytest.raises(CheckFailed, match="^interface differs: ") as failed:
+        _forward_results(None, values, cases)
+    assert what in failed.value.message and "on raw test sample 0 (label 7)" in failed.value.message

@@ -6,10 +6,12 @@ def _dlgrade_probe():
     import contextlib
     import io
 
+    import numpy as np
+
     tools, namespace, found = _dlgrade_p5_begin(["feed_forward_sample"])
     if found is None:
         return
-    forward = namespace["feed_forward_sample"]
+    forward = tools.bound(namespace, "feed_forward_sample", found)
     samples, labels = _dlgrade_inputs["samples"], _dlgrade_inputs["labels"]
     with _dlgrade_p5_state(tools, namespace, found) as set_state:
         for k, (sample, label) in enumerate(zip(samples, labels, strict=True)):
@@ -23,12 +25,15 @@ def _dlgrade_probe():
                 continue
             if not isinstance(result, tuple | list) or len(result) != 2:
                 _dlgrade_emit(f"returned{k}", repr(result)[:200])
+                items = result if isinstance(result, tuple | list) else [result]
+                sizes, _ = _dlgrade_p5_call(lambda i: [int(np.size(v)) for v in i[:12]], items)
+                _dlgrade_emit(f"returned_sizes{k}", sizes)
                 continue
             _dlgrade_emit(f"loss{k}", _dlgrade_p5_plain(result[0]))
             _dlgrade_emit(f"guess{k}", _dlgrade_p5_plain(result[1]))
-        dataset = namespace.get("feed_forward_dataset")
-        if not callable(dataset):
+        if not callable(namespace.get("feed_forward_dataset")):
             return
+        dataset = tools.bound(namespace, "feed_forward_dataset", found)
         # The same network twice: for raw pixels (first layer / 255) and for pixels / 255.
         x, y = _dlgrade_inputs["dataset_x"], _dlgrade_inputs["dataset_y"]
         for tag in ("raw", "scaled"):

@@ -6,7 +6,7 @@ def _dlgrade_probe():
     tools, namespace, found = _dlgrade_p5_begin(["train_one_sample"])
     if found is None:
         return
-    train = namespace["train_one_sample"]
+    train = tools.bound(namespace, "train_one_sample", found)
     samples, labels = _dlgrade_inputs["samples"], _dlgrade_inputs["labels"]
     with _dlgrade_p5_state(tools, namespace, found) as set_state:
         for k, (sample, label) in enumerate(zip(samples, labels, strict=True)):
