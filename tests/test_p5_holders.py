@@ -266,7 +266,9 @@ def test_six_separate_globals_are_assembled_and_gradients_lose(tools):
 def test_a_dict_of_layer_pairs_is_found(tools):
     weights, biases = student_init("out_in")
     layers = {f"layer{i + 1}": (w, b) for i, (w, b) in enumerate(zip(weights, biases, strict=True))}
-    found = tools.find({"params": dict(reversed(layers.items())), "lr": 0.01})
+    # `for name, (W, b) in params.items()` leaves globals W and b holding layer 3's arrays
+    loop_left = {"W": weights[2], "b": biases[2]}
+    found = tools.find({**loop_left, "params": dict(reversed(layers.items())), "lr": 0.01})
     assert found["where"] == "the dict `params` keys layer1, layer2, layer3"
     assert found["weights"][0] == ["params", "layer1", 0] and found["biases"][2] == [
         "params",

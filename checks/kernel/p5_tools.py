@@ -246,13 +246,16 @@ def _dlgrade_p5_tools():
         while queue and visited < 20000 and len(found) < 400:
             path, value, depth = queue.popleft()
             visited += 1
+            kind = kind_of(value)
+            if kind is not None:
+                # every place an array is held: a global `W` left by a loop over the
+                # network's dict must not hide the dict's own path to the same array
+                found.append((path, value, kind))
+                continue
             if id(value) in seen:
                 continue
             seen.add(id(value))
-            kind = kind_of(value)
-            if kind is not None:
-                found.append((path, value, kind))
-            elif depth < deepest:
+            if depth < deepest:
                 queue.extend(
                     (path + (step,), child, depth + 1) for step, child in children(value, depth)
                 )
@@ -289,43 +292,44 @@ def _dlgrade_p5_tools():
         return 2 * common + 3 * (rest_p == rest_q and any(rest_p))
 
     def chain(namespace, found):
-        """The best 784-32-32-10 network among the candidates, as a holder, or None."""
+        """The best 784-32-32-10 network among the candidates, as a holder, or None.
+
+        Every orientation and combination of weight candidates is scored: arrays that
+        share a holder or a layer tag with their neighbours score higher, penalised names
+        lower; each combination takes its best biases (b3 by W3, b1 and b2 together).
+        """
+        lost = {id(c): penalty(c[0], c[1]) for c in found}
+        order = {id(c): i for i, c in enumerate(found)}
+        big = [c for c in found if c[2] == ("b", 32)][:12]
+        small = [c for c in found if c[2] == ("b", 10)][:6]
+
+        def link(w, b):
+            return affinity(w[0], b[0]) - lost[id(b)]
+
+        def hidden(ws, pair):  # the two hidden biases; in notebook order when all else ties
+            return (
+                link(ws[0], pair[0])
+                + link(ws[1], pair[1])
+                + 0.5 * (order[id(pair[0])] < order[id(pair[1])])
+            )
+
+        pairs = [p for p in itertools.permutations(big, 2) if p[0][1] is not p[1][1]]
         best = None
         for orientation, wanted in shapes.items():
             slots = [
-                sorted((c for c in found if c[2] == ("w", s)), key=lambda c: penalty(c[0], c[1]))[
-                    :4
-                ]
+                sorted((c for c in found if c[2] == ("w", s)), key=lambda c: lost[id(c)])[:4]
                 for s in wanted
             ]
-            big = [c for c in found if c[2] == ("b", 32)][:12]
-            small = [c for c in found if c[2] == ("b", 10)][:6]
-            if not all(slots) or len(big) < 2 or not small:
+            if not all(slots) or not pairs or not small:
                 continue
-            order = {id(c[1]): i for i, c in enumerate(found)}
-            for w in itertools.product(*slots):
-                paths = [c[0] for c in w]
-                score = affinity(paths[0], paths[1]) + affinity(paths[1], paths[2])
-                score -= sum(penalty(c[0], c[1]) for c in w)
-                b3 = max(small, key=lambda c: affinity(paths[2], c[0]) - penalty(c[0], c[1]))
-                pair = max(
-                    itertools.permutations(big, 2),
-                    key=lambda bs: (
-                        affinity(paths[0], bs[0][0])
-                        + affinity(paths[1], bs[1][0])
-                        - penalty(bs[0][0], bs[0][1])
-                        - penalty(bs[1][0], bs[1][1])
-                        + 0.5 * (order[id(bs[0][1])] < order[id(bs[1][1])])
-                    ),
-                )
-                biases = [*pair, b3]
-                score += sum(
-                    affinity(c[0], b[0]) - penalty(b[0], b[1])
-                    for c, b in zip(w, biases, strict=True)
-                )
-                score += 0.5 * (order[id(pair[0][1])] < order[id(pair[1][1])])
+            for ws in itertools.product(*slots):
+                score = affinity(ws[0][0], ws[1][0]) + affinity(ws[1][0], ws[2][0])
+                score -= sum(lost[id(c)] for c in ws)
+                b3 = max(small, key=lambda b: link(ws[2], b))
+                pair = max(pairs, key=lambda p: hidden(ws, p))
+                score += link(ws[2], b3) + hidden(ws, pair)
                 if best is None or score > best[0]:
-                    best = (score, orientation, [c[0] for c in w], [b[0] for b in biases])
+                    best = (score, orientation, [c[0] for c in ws], [pair[0][0], pair[1][0], b3[0]])
         if best is None:
             return None
         _, orientation, w_paths, b_paths = best
