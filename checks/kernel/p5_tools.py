@@ -4,8 +4,18 @@
 Found by shapes, not names: two sequences (the starter's `weights`/`biases`
 or any other names), one dict (`W1..W3`, `b1..b3` or any keys), a dict of the
 two sequences, or a sequence of (W, b) pairs; weights (n_in, n_out) or
-(n_out, n_in). A *holder* is the JSON description of where the six arrays
-are: one path (global name, then keys) per array, and the orientation.
+(n_out, n_in). When none of those layouts is there, every candidate array
+(in globals, lists, tuples, dicts, attributes of the notebook's objects,
+defaults and closures of its functions) is collected and the network is
+assembled by its shape chain, names and nesting only breaking ties. A
+*holder* is the JSON description of where the six arrays are: one path
+(global name, then keys or [kind, key, name] steps) per array, the
+orientation, and `where`, the place in words.
+
+`bound` calls a student's function as the notebook does: parameters the
+template lacks are bound by name to globals, else as the notebook's own calls
+(IPython's `In`) pass them, else to the network's arrays; a network it
+returns is stored in the holder.
 
 Everything lives inside one factory so that hooks a watch installs keep
 working after the engine removes the names this prelude defined: they hold
