@@ -386,3 +386,39 @@ def test_q2_names_an_interface_that_differs(sizes, what):
     with pytest.raises(CheckFailed, match="^interface differs: ") as failed:
         _forward_results(None, values, cases)
     assert what in failed.value.message and "on raw test sample 0 (label 7)" in failed.value.message
+
+
+def test_six_positional_extras_named_as_weights_then_biases_get_their_arrays(tools):
+    namespace = notebook(
+        "def forward(sample, w1, w2, w3, bias1, bias2, bias3):\n"
+        "    return [w1.shape, w3.shape, bias1.shape, bias3.shape]\n",
+        **six_globals("out_in"),
+    )
+    forward = tools.bound(namespace, "forward", tools.find(namespace))
+    assert forward(np.zeros(784)) == [(32, 784), (10, 32), (32,), (10,)]
+
+
+def test_arrays_in_the_closure_of_a_wrapped_function_are_found_and_set(tools):
+    import functools
+
+    namespace = notebook(
+        "def make(weights, biases):\n"
+        "    def train_one_sample(sample, y, learning_rate=0.003):\n"
+        "        return weights, biases\n"
+        "    return train_one_sample\n"
+        "train_one_sample = make(*student_init())\n"
+        "del make\n",
+        student_init=student_init,
+    )
+    inner = namespace["train_one_sample"]
+
+    @functools.wraps(inner)
+    def wrapper(*args, **kwargs):  # as the p5_weights watch wraps it
+        return inner(*args, **kwargs)
+
+    wrapper._dlgrade_hooked = True
+    namespace["train_one_sample"] = wrapper
+    found = tools.find(namespace)
+    assert found["weights"][0] == ["train_one_sample", ["wrapped", 0], ["closure", 1, "weights"], 0]
+    tools.write(namespace, found, *grader_params())
+    assert np.all(wrapper(None, 0)[1][2] == 0.5)

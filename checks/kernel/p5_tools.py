@@ -588,19 +588,30 @@ def _dlgrade_p5_tools():
                 continue
         return False, None
 
+    def bias_name(name):
+        lowered = name.lower()
+        return "bias" in lowered or lowered[:1] == "b"
+
     def from_network(namespace, found, missing, parameter):
         """(True, array) of the network's arrays for `parameter`: by its name as the holder
-        names it, else by position when the notebook passes all six arrays."""
+        names it, else by position when the notebook passes all six arrays: weights and
+        biases told apart by name when three of each, else layer by layer (w1, b1, w2, ...)."""
         if found is None:
             return False, None
         every = paths(found)
         for path in every:
             if step_text(path[-1]).lower() == parameter.name.lower():
                 return True, get(namespace, path)
-        if len(missing) == 6:
-            interleaved = [every[i // 2 + 3 * (i % 2)] for i in range(6)]
-            return True, get(namespace, interleaved[missing.index(parameter)])
-        return False, None
+        if len(missing) != 6:
+            return False, None
+        biases = [p for p in missing if bias_name(p.name)]
+        if len(biases) == 3:
+            weights = [p for p in missing if p not in biases]
+            group = biases if parameter in biases else weights
+            offset = 3 if parameter in biases else 0
+            return True, get(namespace, every[offset + group.index(parameter)])
+        interleaved = [every[i // 2 + 3 * (i % 2)] for i in range(6)]
+        return True, get(namespace, interleaved[missing.index(parameter)])
 
     def absorb(namespace, found, result):
         """A network the function returned instead of updating it: stored in the holder."""
