@@ -265,3 +265,15 @@ def test_top_k_logits_are_not_probabilities():
     logits = figure(0, 9, axes(images=[image()]), axes(bars=[bars([6.1, 2.6, -1.4])],
                                                         xticklabels=TOP_3))  # fmt: skip
     assert probability_figures((logits,))[0].shown_valid == 0
+
+
+def test_a_validation_loss_beside_a_real_test_loss_is_not_the_test_loss():
+    epochs = [1, 2, 3]
+    ax = axes(xlabel="epoch", ylabel="loss", legend=["train", "val", "test"],
+              lines=[line([0.9, 0.6, 0.5], epochs, "train"), line([0.8, 0.65, 0.6], epochs, "val"),
+                     line([0.82, 0.66, 0.61], epochs, "test")])  # fmt: skip
+    train, test = curve_series(tuple(plotted_curves((figure(0, 4, ax),))))
+    assert (train.name, test.name) == ("train", "test")
+    without_test = {**ax, "lines": ax["lines"][:2]}
+    _, alone = curve_series(tuple(plotted_curves((figure(0, 4, without_test),))))
+    assert alone.name == "val"  # a validation loss alone still stands for the test loss
