@@ -1,12 +1,14 @@
 """Reading problem-4 figures by what they show (from the sandbox's validated figure records).
 
-A probability display shows test images (28x28 `imshow`) with a distribution
-over the 10 classes for each: bars (vertical or horizontal, one container or
-one per class as seaborn draws them), a line, a stem or scatter plot of 10
-values. It may be one figure or several consecutive ones (the usual
-`for i in range(3): fig, ax = plt.subplots(1, 2) ... plt.show()` loop, or the
-images in one figure and the bars in the next). Values are probabilities when
-they are non-negative and sum to 1 (fractions) or 100 (percentages).
+A probability display shows test images (28x28 `imshow`, or a
+`torchvision.utils.make_grid` of them) with a distribution over the 10 classes
+for each: bars (vertical or horizontal, one container or one per class as
+seaborn draws them), a line, a stem or scatter plot of 10 values, or bars of
+the top k classes, which then name them. It may be one figure or several
+consecutive ones (the usual `for i in range(3): fig, ax = plt.subplots(1, 2)
+... plt.show()` loop, or the images in one figure and the bars in the next). Values are probabilities when
+they are non-negative and sum to 1 (fractions) or 100 (percentages); the top k
+of them sum to at most that.
 
 A loss figure draws curves over epochs; each curve is read with its role
 (train or test) and measure (loss or accuracy) from its label, the legend,
@@ -25,6 +27,8 @@ from dlgrade.engine import CellResult, FigureRecord
 from reference.fashion_mlp import CLASS_NAMES
 
 N_CLASSES = 10
+SIDE = 28  # a FashionMNIST image is SIDE x SIDE pixels
+MAX_GRID_PADDING = 10  # make_grid's padding between images (2 by default)
 SUM_TOLERANCE = 0.02  # bars are often drawn from float32 softmax outputs (and rounded)
 MAX_CELL_GAP = 3  # figures further apart than this many notebook cells are separate displays
 
@@ -41,7 +45,7 @@ class ProbabilityFigure:
     """Test images and 10-class distributions shown together (one or several figures)."""
 
     figures: tuple[int, ...]  # figure record indices
-    images: int  # 28x28 images drawn
+    images: int  # 28x28 images drawn (each image of a make_grid counts)
     distributions: tuple[Distribution, ...]
 
     @property
@@ -121,12 +125,26 @@ def _display(run: list[tuple[FigureRecord, int, list[Distribution]]]) -> list[Pr
 
 def _images(figure: FigureRecord) -> int:
     return sum(
-        1 for ax in figure.axes for image in ax["images"] if tuple(image["shape"][:2]) == (28, 28)
+        grid_count(tuple(image["shape"][:2])) for ax in figure.axes for image in ax["images"]
     )
 
 
+def grid_count(shape: tuple[int, ...]) -> int:
+    """How many 28x28 images an image of `shape` (height, width) holds: 1 for one image,
+    rows x columns for a `make_grid` of them (padding between and around), else 0."""
+    if len(shape) != 2:
+        return 0
+    for padding in range(MAX_GRID_PADDING + 1):
+        cell = SIDE + padding
+        (rows, row_rest), (cols, col_rest) = (divmod(side - padding, cell) for side in shape)
+        if rows >= 1 and cols >= 1 and row_rest == col_rest == 0:
+            return rows * cols
+    return 0
+
+
 def distributions(figure: FigureRecord) -> list[Distribution]:
-    """Every set of 10 values the figure draws as bars, a 10-point line or 10 points.
+    """Every set of 10 values the figure draws as bars, a 10-point line or 10 points,
+    and every top-k bar chart (2 to 9 bars) whose labels name the classes it shows.
 
     Lines and points count only on axes about classes: not a curve over epochs
     (its labels speak of epochs, losses or accuracy), and in a figure with an
@@ -138,9 +156,13 @@ def distributions(figure: FigureRecord) -> list[Distribution]:
     for ax in figure.axes:
         bars = [_bar_values(b) for b in ax["bars"]]
         whole = [b for b in bars if len(b) == N_CLASSES]
-        if not whole and len(bars) > 1 and sum(len(b) for b in bars) == N_CLASSES:
+        drawn = sum(len(b) for b in bars)
+        if not whole and len(bars) > 1 and drawn == N_CLASSES:
             whole = [_merged(ax["bars"])]  # seaborn with hue draws one container per class
         found += [Distribution(figure.index, tuple(v), "bars") for v in whole]
+        if not whole and 2 <= drawn < N_CLASSES and _names_classes(ax, drawn):
+            top = _merged(ax["bars"]) if len(bars) > 1 else tuple(bars[0])
+            found.append(Distribution(figure.index, top, f"top-{drawn} bars"))
         if not _about_classes(ax, has_image):
             continue
         for line in ax["lines"]:
@@ -164,6 +186,19 @@ def _about_classes(ax: dict, has_image: bool) -> bool:
         return False
     named = sum(1 for t in ax["xticklabels"] + ax["yticklabels"] if t.strip())
     return has_image or named >= N_CLASSES
+
+
+_CLASS_NAME = re.compile(
+    "|".join(re.escape(part) for name in CLASS_NAMES for part in name.split("/")), re.IGNORECASE
+)
+
+
+def _names_classes(ax: dict, count: int) -> bool:
+    """The axes name at least `count` classes (tick labels, legend, bar labels): bars of the
+    top k classes mean nothing without saying which classes they are."""
+    texts = ax["xticklabels"] + ax["yticklabels"] + ax["legend"]
+    texts += [bar.get("label", "") for bar in ax["bars"]]
+    return sum(1 for t in texts if isinstance(t, str) and _CLASS_NAME.search(t)) >= count
 
 
 def _bar_values(bar: dict) -> list[float]:
@@ -194,26 +229,37 @@ def _line_values(line: dict) -> tuple[float, ...] | None:
 
 
 def scale_of(values: Iterable[float]) -> str | None:
-    """'fractions' (sum 1), 'percentages' (sum 100) or None, for non-negative values."""
+    """'fractions' (sum 1), 'percentages' (sum 100) or None, for non-negative values.
+
+    Fewer than 10 values are the top k: being the largest, they hold at least
+    k/10 of the total and at most all of it.
+    """
     array = np.asarray(list(values), dtype=float)
     if np.any(array < -1e-9):
         return None
-    if abs(array.sum() - 1) <= SUM_TOLERANCE:
-        return "fractions"
-    if abs(array.sum() - 100) <= 100 * SUM_TOLERANCE:
-        return "percentages"
+    low, high = (len(array) / N_CLASSES, 1.0) if len(array) < N_CLASSES else (1.0, 1.0)
+    for scale, total in (("fractions", 1), ("percentages", 100)):
+        if low * total * (1 - SUM_TOLERANCE) <= array.sum() <= high * total * (1 + SUM_TOLERANCE):
+            return scale
     return None
 
 
 def probability_problems(values: Iterable[float]) -> list[str]:
-    """Why a set of 10 values is not a probability distribution (empty when it is)."""
+    """Why 10 values (or the top k) are not a probability distribution (empty when they are)."""
     array = np.asarray(list(values), dtype=float)
     if scale_of(array) is not None:
         return []
     problems = []
     if np.any(array < 0):
         problems.append(f"negative values (smallest {array.min():.3g})")
-    problems.append(f"they sum to {array.sum():.3g}, not 1 (or 100 for percentages)")
+    k = len(array)
+    if k < N_CLASSES:
+        problems.append(
+            f"the top {k} sum to {array.sum():.3g}, not between {k / N_CLASSES:g} and 1 "
+            f"(or {100 * k // N_CLASSES} and 100 for percentages)"
+        )
+    else:
+        problems.append(f"they sum to {array.sum():.3g}, not 1 (or 100 for percentages)")
     return problems
 
 

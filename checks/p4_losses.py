@@ -7,19 +7,22 @@ records (`history[*]['loss']`) and DataFrame columns. A loss series is one
 whose name speaks of a loss (or whose values a loss figure plots), with
 positive values, of the length of the training (the number of epochs, when
 the notebook says it). Role (train or test) comes from the name; an unnamed
-loss beside a test loss is the training loss (`loss` / `val_loss`).
+loss beside a test loss is the training loss (`loss` / `val_loss`). A validation
+loss reads as a test loss, but beside a series named for the test set it is not one.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from checks import p4_values as read
-from checks.p4_figures import Curve, measure_of, role_of
+from checks.p4_figures import Curve, measure_of, role_of, words
 
 MAX_EPOCHS = 1000
+_TEST_SET = re.compile(r"test|\bte\b|\btst\b", re.I)  # the test set, not a validation split
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ def loss_series(
 
 
 def pair(candidates: list[tuple[Series, str | None]]) -> tuple[Series | None, Series | None]:
-    """The train and test series among (series, role), preferring both, equal lengths, short names."""
+    """The train and test series among (series, role), preferring both, a test series named
+    for the test set over a validation one, equal lengths, short names."""
     train = [s for s, role in candidates if role == "train"]
     test = [s for s, role in candidates if role == "test"]
     unnamed = [s for s, role in candidates if role is None]
@@ -82,6 +86,7 @@ def pair(candidates: list[tuple[Series, str | None]]) -> tuple[Series | None, Se
             same = t is not None and v is not None and len(t.values) == len(v.values)
             key = (
                 t is not None and v is not None,
+                v is not None and bool(_TEST_SET.search(words(v.name))),
                 same,
                 -len(t.name) if t else 0,
                 -len(v.name) if v else 0,

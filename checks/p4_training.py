@@ -16,12 +16,13 @@ import numpy as np
 
 from checks.probes import P4_WATCH
 from dlgrade.engine import CellResult, InterfaceError, NotebookRun, expect_array
-from dlgrade.engine.cells import cell_problem, describe_cell
+from dlgrade.engine.cells import cell_problem, describe_cell, why_undefined
 from dlgrade.engine.notebooks import MalformedSource, load_notebook
 
 _CAPTURE = re.compile(r"^in_(train|eval)_(\d+)$")
 # Code that trains: a cell failing with one of these in it is the training that failed.
 TRAINING_CODE = re.compile(r"\.backward\(|\.step\(|\bfit\(|\btrain\w*\(|for\s+\w*epoch", re.I)
+_UNDEFINED = re.compile(r"name '(\w+)' is not defined")
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def training_note(
             )
         return TrainingNote(
             "failed",
-            f"training stopped early{epoch}: {cell_problem(cell, run.cells)}; "
+            f"training stopped early{epoch}: {failure(run, cell)}; "
             "accuracy is graded on the partly trained model",
         )
     if trace.steps_of(weight_ids) or not near_chance:
@@ -136,9 +137,22 @@ def training_note(
     how = " (no optimizer step ran)" if trace.steps_of(weight_ids) == 0 else ""
     return TrainingNote(
         "never-trained",
-        f"the model was not trained{how}: {cell_problem(failed, run.cells)}",
+        f"the model was not trained{how}: {failure(run, failed)}",
         out_of_time=failed.status in ("timeout", "skipped"),
     )
+
+
+def failure(run: NotebookRun, cell: CellResult) -> str:
+    """What went wrong in `cell`, with the cause when it needed a name that an earlier cell
+    failed to define (the data loader of a data file the grader does not have)."""
+    problem = cell_problem(cell, run.cells) or ""
+    found = _UNDEFINED.search(cell.error_value or "") if cell.error_name == "NameError" else None
+    if found is None:
+        return problem
+    clause = why_undefined(run, found.group(1))
+    if clause.startswith("no cell"):
+        return problem  # a typo: the name is defined nowhere, the message says all there is
+    return f"{problem} (`{found.group(1)}` is not defined because {clause})"
 
 
 def _epoch(steps: int, epochs_done: int | None, batches: int | None) -> str:

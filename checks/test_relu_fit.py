@@ -7,7 +7,8 @@ answers.toml `[3a]` when given, else from everything the problem-3 notebook
 held over its run (the value history: a variable reused for both datasets
 still counts for each), in every plausible parameter order (checks.p3_fits).
 Each dataset is judged by its best candidate, and the part says which
-variable, cell and order fitted.
+variable, cell and order fitted. A `[3a]` giving one dataset only leaves the
+other to the notebook.
 """
 
 from __future__ import annotations
@@ -42,11 +43,16 @@ class Pool:
     vectors: dict[str, list[Candidate]]
     pieces: list[Candidate] = field(default_factory=list)  # assembled: standard order only
     run: NotebookRun | None = None
+    given: frozenset[str] = frozenset()  # keys answers.toml gave: judged on that answer alone
+
+    def origin_of(self, key: str) -> str:
+        return "answers.toml" if key in self.given else self.origin
 
     def ranked(self, key: str, dataset: relu_fit.DataPoints) -> list[Fit]:
         """Every reading of every candidate, best first. Among fits within the tolerance,
         a variable of the student's beats IPython's output history (`Out[4]`)."""
-        found = fits(self.vectors.get(key, []), dataset) + fits(self.pieces, dataset, (STANDARD,))
+        pieces = [] if key in self.given else self.pieces
+        found = fits(self.vectors.get(key, []), dataset) + fits(pieces, dataset, (STANDARD,))
         return sorted(found, key=lambda f: (f.miss > TOLERANCE, _is_output(f), f.miss))
 
     def closest(self, key: str, dataset: relu_fit.DataPoints) -> Fit:
@@ -64,27 +70,40 @@ class Pool:
 
 @pytest.fixture(scope="session")
 def p3_candidates(answers, notebooks) -> Pool:
-    try:
-        section = answers.optional_section("3a-1")
-    except AnswerError:
-        section = None  # a broken answers file is reported by the theory parts
-    if section is not None:
-        given = {
-            key: [Candidate(f"answers.toml [3a] {key}", section.numbers(key))]
-            for key in ("dataset1", "dataset2")
-            if section.has(key)
-        }
-        if given:
-            return Pool("answers.toml", given)
+    return candidate_pool(answers, notebooks)
+
+
+def candidate_pool(answers, notebooks) -> Pool:
+    """The parameter sets to judge: answers.toml's `[3a]`, the notebook's for what it leaves out."""
+    given = _given(answers)
+    if len(given) == len(DATASETS):
+        return Pool("answers.toml", given)
     problem = notebooks.get("p3")
     if problem.run is None:
+        if given:  # the dataset answers.toml leaves out is reported as not found there
+            return Pool("answers.toml", given)
         prerequisite_failed(
             f"no [3a] parameters in answers.toml and {problem.reason}", problem.status
         )
     vectors, pieces = from_history(problem.run.kept("p3"))
-    return Pool(
-        problem.source_name, {"dataset1": vectors, "dataset2": vectors}, pieces, problem.run
-    )
+    # A dataset answers.toml gives is judged on that answer; the other one on the notebook.
+    found = {key: given.get(key, vectors) for _, key in DATASETS.values()}
+    return Pool(problem.source_name, found, pieces, problem.run, frozenset(given))
+
+
+def _given(answers) -> dict[str, list[Candidate]]:
+    """The datasets `[3a]` in answers.toml gives, as candidates (none without the section)."""
+    try:
+        section = answers.optional_section("3a-1")
+    except AnswerError:
+        return {}  # a broken answers file is reported by the theory parts
+    if section is None:
+        return {}
+    return {
+        key: [Candidate(f"answers.toml [3a] {key}", section.numbers(key))]
+        for _, key in DATASETS.values()
+        if section.has(key)
+    }
 
 
 def from_history(kept: Sequence[Kept]) -> tuple[list[Candidate], list[Candidate]]:
@@ -156,7 +175,7 @@ def judge_fit(part: str, pool: Pool, record) -> None:
     dataset, key = DATASETS[part]
     ranked = pool.ranked(key, dataset)
     if not ranked:
-        raise CheckFailed(_not_found(dataset, pool))
+        raise CheckFailed(_not_found(dataset, key, pool))
     best = ranked[0]
     if best.miss <= TOLERANCE:
         record.add("found", f"{best.describe()}: largest miss on {dataset.name} = {best.miss:.2g}")
@@ -168,7 +187,7 @@ def judge_fit(part: str, pool: Pool, record) -> None:
             raise CheckFailed(_misread_message(misread[0]))
     closest = pool.closest(key, dataset)
     record.add("found", f"closest: {closest.describe()}, largest miss {closest.miss:.2g}")
-    raise CheckFailed(_miss_message(dataset, closest, pool.origin))
+    raise CheckFailed(_miss_message(dataset, closest, pool.origin_of(key)))
 
 
 ANSWERS_HINT = (
@@ -178,9 +197,9 @@ ANSWERS_HINT = (
 )
 
 
-def _not_found(dataset: relu_fit.DataPoints, pool: Pool) -> str:
+def _not_found(dataset: relu_fit.DataPoints, key: str, pool: Pool) -> str:
     message = (
-        f"no parameter set for {dataset.name} was found in {pool.origin} (looked for {LOOKED_FOR}, "
+        f"no parameter set for {dataset.name} was found in {pool.origin_of(key)} (looked for {LOOKED_FOR}, "
         f"in any parameter order). {ANSWERS_HINT}"
     )
     failed = (

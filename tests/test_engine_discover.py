@@ -152,3 +152,25 @@ def test_any_spelling_of_fashion_mnist_maps_to_p4_and_mnist_alone_does_not(tmp_p
         "spaced.ipynb",
     ]
     assert [s.path.name for s in sub.problems["p5"]] == ["p5.ipynb"]
+
+
+HELPER_P4 = """import torch
+from torch import nn
+from fmnist_data import loaders  # the student's own helper module loads the data
+train_loader, test_loader = loaders(batch_size=64)
+model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+"""
+
+
+def test_fashion_mnist_named_only_in_markdown_maps_to_p4_when_the_code_has_a_network(tmp_path):
+    for name, code in (("p4.ipynb", HELPER_P4), ("numpy_only.ipynb", P5)):
+        nb = nbformat.v4.new_notebook(
+            cells=[
+                nbformat.v4.new_markdown_cell("# Problem 4: a Fashion-MNIST classifier"),
+                nbformat.v4.new_code_cell(code),
+            ]
+        )
+        nbformat.write(nb, tmp_path / name)
+    sub = discover(tmp_path)
+    assert [s.path.name for s in sub.problems["p4"]] == ["p4.ipynb"]
+    assert [s.path.name for s in sub.problems["p5"]] == ["numpy_only.ipynb"]

@@ -212,3 +212,68 @@ def test_valid_distributions_decide_how_many_images_are_shown():
 )
 def test_val_is_a_test_role_only_as_a_word_of_its_own(name, role):
     assert role_of(name) == role
+
+
+@pytest.mark.parametrize(
+    ("shape", "count"),
+    [
+        ((28, 28), 1),
+        ((32, 92, 3), 3),  # make_grid(images[:3]) with its default padding of 2, as RGB
+        ((28, 84), 3),  # padding=0
+        ((62, 62, 3), 4),  # 2 x 2
+        ((10, 10), 0),  # a confusion matrix
+        ((30, 31), 0),
+    ],
+)
+def test_a_make_grid_image_counts_each_image_it_holds(shape, count):
+    grid = figure(0, 9, axes(images=[{"shape": list(shape), "data": None}]))
+    bar_figure = figure(1, 9, *(axes(bars=[bars(PROBS)]) for _ in range(3)))
+    found = probability_figures((grid, bar_figure))
+    assert (found[0].images if found else 0) == count
+
+
+TOP_3 = ["Ankle boot", "Sneaker", "Sandal"]
+
+
+def test_top_k_bars_naming_their_classes_are_distributions():
+    named = [
+        figure(
+            i,
+            9,
+            axes(images=[image()]),
+            axes(bars=[bars([0.9, 0.06, 0.02], True)], yticklabels=TOP_3),
+        )  # fmt: skip
+        for i in range(3)
+    ]
+    best = probability_figures(named)[0]
+    assert (best.shown, best.shown_valid) == (3, 3)
+    assert {d.kind for d in best.distributions} == {"top-3 bars"}
+    percent = figure(0, 9, axes(images=[image()]), axes(bars=[bars([71.0, 20.5])],
+                                                         xticklabels=["Shirt", "T-shirt/top"]))  # fmt: skip
+    assert probability_figures((percent,))[0].shown_valid == 1
+    unnamed = figure(0, 9, axes(images=[image()]), axes(bars=[bars([0.9, 0.06, 0.02])]))
+    assert probability_figures((unnamed,)) == []
+
+
+def test_top_k_logits_are_not_probabilities():
+    assert probability_problems([0.9, 0.06, 0.02]) == []
+    assert probability_problems([95.0, 3.0]) == []
+    assert probability_problems([6.1, 2.6, 1.4]) == [
+        "the top 3 sum to 10.1, not between 0.3 and 1 (or 30 and 100 for percentages)"
+    ]
+    assert probability_problems([0.1, 0.05])  # the top 2 of 10 hold at least a fifth
+    logits = figure(0, 9, axes(images=[image()]), axes(bars=[bars([6.1, 2.6, -1.4])],
+                                                        xticklabels=TOP_3))  # fmt: skip
+    assert probability_figures((logits,))[0].shown_valid == 0
+
+
+def test_a_validation_loss_beside_a_real_test_loss_is_not_the_test_loss():
+    epochs = [1, 2, 3]
+    ax = axes(xlabel="epoch", ylabel="loss", legend=["train", "val", "test"],
+              lines=[line([0.9, 0.6, 0.5], epochs, "train"), line([0.8, 0.65, 0.6], epochs, "val"),
+                     line([0.82, 0.66, 0.61], epochs, "test")])  # fmt: skip
+    train, test = curve_series(tuple(plotted_curves((figure(0, 4, ax),))))
+    assert (train.name, test.name) == ("train", "test")
+    without_test = {**ax, "lines": ax["lines"][:2]}
+    _, alone = curve_series(tuple(plotted_curves((figure(0, 4, without_test),))))
+    assert alone.name == "val"  # a validation loss alone still stands for the test loss

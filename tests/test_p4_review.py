@@ -162,3 +162,23 @@ def test_a_training_cell_the_time_limit_skipped_is_out_of_time(tmp_path):
     note = training_note(run, read_training(run), (42,), None, None, near_chance=True)
     assert note.kind == "never-trained" and note.out_of_time
     assert "cell 2 (`for epoch in range(60):`) was not run" in note.message
+
+
+def test_a_training_cell_failing_on_an_undefined_loader_names_the_cell_that_failed_to_define_it(
+    tmp_path,
+):
+    read_csv = (
+        "import pandas as pd\ntrain_df = pd.read_csv('fashion-mnist_train.csv')\ntrain_loader = 1"
+    )
+    source = write(tmp_path, [("code", read_csv), ("code", P4_TRAIN)], ("p4",))
+    missing = "[Errno 2] No such file or directory: 'fashion-mnist_train.csv'"
+    cells = [CellResult(0, "error", "FileNotFoundError", missing, first_line="import pandas as pd"),
+             CellResult(1, "error", "NameError", "name 'train_loader' is not defined",
+                        first_line="for epoch in range(60):")]  # fmt: skip
+    run = run_of(source, cells, kept=[Kept(0, "hooked", True, 0)])
+    note = training_note(run, read_training(run), (42,), None, None, near_chance=True)
+    assert note.message == (
+        "the model was not trained (no optimizer step ran): cell 2 (`for epoch in range(60):`) "
+        "raised NameError: name 'train_loader' is not defined (`train_loader` is not defined "
+        f"because cell 1 (`import pandas as pd`) raised FileNotFoundError: {missing})"
+    )

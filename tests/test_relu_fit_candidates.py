@@ -12,11 +12,13 @@ import nbformat
 import numpy as np
 import pytest
 
+from checks.answers.loading import AnswersSource
+from checks.notebook_runs import ProblemRun
 from checks.p3_fits import LAYOUTS, STANDARD, Candidate, fits
 from checks.probes import p3_watches
 from checks.scoring import CheckFailed
-from checks.test_relu_fit import Pool, from_history, judge_fit
-from dlgrade.engine import Kept, SandboxConfig, run_notebook
+from checks.test_relu_fit import Pool, candidate_pool, from_history, judge_fit
+from dlgrade.engine import Kept, NotebookRun, SandboxConfig, run_notebook
 from dlgrade.engine.records import SourceFile
 from reference import relu_fit
 
@@ -115,6 +117,52 @@ def test_history_keeps_both_values_of_a_reused_name_and_assembles_pieces():
     best = fits(pieces, relu_fit.DATASET_2, (STANDARD,))[0]
     assert best.miss < 1e-12
     assert best.candidate.where == "`W_H`, `b_H`, `W_O`, `b_O` as W_H, b_H, W_O, b_O after cell 8"
+
+
+class OneRun:
+    """`notebooks` as the P3 fixture sees it: one finished run of HW1P3.ipynb."""
+
+    def __init__(self, tmp_path: Path, kept_values: tuple[Kept, ...]) -> None:
+        source = SourceFile(tmp_path / "HW1P3.ipynb", "ipynb", "ok", problem_ids=("p3",))
+        self.run = NotebookRun(source, "ok", (), {}, (), (), "none", 0.0, {"p3": kept_values})
+        self.asked: list[str] = []
+
+    def get(self, problem: str) -> ProblemRun:
+        self.asked.append(problem)
+        return ProblemRun(problem, self.run)
+
+
+def answers_with(tmp_path: Path, section: str) -> AnswersSource:
+    path = tmp_path / "answers.toml"
+    path.write_text(f'assignment = "fall2023"\n\n[3a]\n{section}\n')
+    return AnswersSource.load(path, "fall2023")
+
+
+def test_a_partial_3a_leaves_the_other_dataset_to_the_notebook(tmp_path):
+    answers = answers_with(tmp_path, f"dataset1 = {FIT_1.tolist()}")
+    notebooks = OneRun(tmp_path, (kept(4, 0, "theta2", "vector", FIT_2),))
+    pool = candidate_pool(answers, notebooks)
+    first, second = Details(), Details()
+    judge_fit("3a-1", pool, first)
+    judge_fit("3a-2", pool, second)
+    assert first["found"].startswith("answers.toml [3a] dataset1: largest miss")
+    assert second["found"].startswith("`theta2` after cell 5: largest miss")
+
+
+def test_a_given_dataset_is_judged_on_the_answer_not_on_the_notebook(tmp_path):
+    wrong = FIT_1.copy()
+    wrong[12] = 7.0  # the answer misses every point by 1; the notebook holds the right fit
+    answers = answers_with(tmp_path, f"dataset1 = {wrong.tolist()}")
+    notebooks = OneRun(tmp_path, (kept(2, 0, "theta", "vector", FIT_1),))
+    with pytest.raises(CheckFailed, match="no parameter set in answers.toml fits dataset 1"):
+        judge_fit("3a-1", candidate_pool(answers, notebooks), Details())
+
+
+def test_a_complete_3a_never_runs_the_notebook(tmp_path):
+    answers = answers_with(tmp_path, f"dataset1 = {FIT_1.tolist()}\ndataset2 = {FIT_2.tolist()}")
+    notebooks = OneRun(tmp_path, ())
+    pool = candidate_pool(answers, notebooks)
+    assert notebooks.asked == [] and pool.origin == "answers.toml"
 
 
 FORMS = nbformat.v4.new_notebook(

@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import replace
 from pathlib import Path
 
+from nbformat import NotebookNode
+
 from dlgrade.engine.notebooks import MalformedSource, code_text, load_notebook, read_text
 from dlgrade.engine.paths import LinkRefused, hand_in_files, read_inside
 from dlgrade.engine.records import SourceFile, Submission
@@ -82,8 +84,12 @@ def _describe(path: Path) -> SourceFile:
             error=str(err),
             tags=tags,
         )
-    tags = content_tags(code_text(notebook))
+    tags = content_tags(code_text(notebook), _markdown_text(notebook))
     return SourceFile(path=path, kind=kind, status="ok", problem_ids=problems_for(tags), tags=tags)
+
+
+def _markdown_text(notebook: NotebookNode) -> str:
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
 
 
 def _raw_tags(path: Path) -> tuple[str, ...]:

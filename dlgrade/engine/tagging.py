@@ -37,12 +37,16 @@ _SOFTMAX = re.compile(r"softmax", re.IGNORECASE)
 TAG_PROBLEMS = {"relu-fit": "p3", "fashion-mnist-torch": "p4", "numpy-backprop": "p5"}
 
 
-def content_tags(code: str) -> tuple[str, ...]:
-    """The tags whose patterns occur in `code`, in a stable order."""
+def content_tags(code: str, prose: str = "") -> tuple[str, ...]:
+    """The tags whose patterns occur in `code`, in a stable order.
+
+    `prose` (the markdown) may name the data set, which code loaded through a helper
+    of the student's never does; the network itself must still be in `code`.
+    """
     tags = [tag for tag, patterns in _PATTERNS.items() if any(p.search(code) for p in patterns)]
     if "softmax-jacobian" in tags and not _SOFTMAX.search(code):
         tags.remove("softmax-jacobian")
-    if _FASHION.search(code) and _TORCH_MODEL.search(code):
+    if (_FASHION.search(code) or _FASHION.search(prose)) and _TORCH_MODEL.search(code):
         tags.append("fashion-mnist-torch")
     return tuple(sorted(tags))
 
