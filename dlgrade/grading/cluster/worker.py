@@ -396,6 +396,6 @@ def worker_noted(record: GradeRecord, message: str) -> GradeRecord:
 
 def rendered(record: GradeRecord, files: dict[str, bytes]) -> UnitResult:
     """`files` with the ones derived from the record (grade.json, report.html) redone."""
-    from dlgrade.grading.outputs import student_files
+    from dlgrade.grading.student_files import student_files
 
     return UnitResult(record, {**files, **student_files(record)})
