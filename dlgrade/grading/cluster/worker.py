@@ -48,7 +48,8 @@ from dlgrade.grading.unit import (
     options_from_dict,
     unpack_archive,
 )
-from dlgrade.grading.zygote import DATASETS, ForkedJob, Zygote, ZygoteKeeper
+from dlgrade.grading.zygote import ForkedJob, Zygote, ZygoteKeeper
+from dlgrade.grading.zygote_server import DATASETS
 from dlgrade.records import GradeRecord, Observation, ObservationKind
 
 logger = logging.getLogger(__name__)
