@@ -243,13 +243,8 @@ def test_a_result_lost_after_grading_ended_costs_the_student_no_try(dask_cluster
     # client fetched it (in a batch: the next student on that worker killed it). Only a
     # start whose grading never ended is a lost one; this student lost one already.
     from dlgrade.grading.cluster.dispatch import zip_submission
-    from dlgrade.grading.cluster.worker import (
-        DATASETS_PLUGIN,
-        DatasetsPlugin,
-        GradingPlugin,
-        grade_task,
-        starts_of,
-    )
+    from dlgrade.grading.cluster.task import grade_task, starts_of
+    from dlgrade.grading.cluster.worker import DATASETS_PLUGIN, DatasetsPlugin, GradingPlugin
     from dlgrade.grading.unit import GradeOptions, UnitResult, options_to_dict
 
     checks = write_standin_checks(tmp_path / "standin" / "checks")
