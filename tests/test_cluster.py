@@ -22,8 +22,8 @@ import pytest
 from batch_standin import write_standin_checks, write_submission
 
 from dlgrade.cli import main
-from dlgrade.grading.batch import find_submissions
 from dlgrade.grading.runner import available_cores
+from dlgrade.intake import folders
 from dlgrade.records import GradeRecord, ObservationKind
 
 distributed = pytest.importorskip("distributed", reason="distributed is a dependency of dlgrade")
@@ -146,7 +146,7 @@ def test_the_cluster_grades_the_examples_exactly_as_the_local_runner(dask_cluste
     argv = ["grade", str(EXAMPLES), "--out", str(remote), "--scheduler", dask_cluster.address]
     assert main([*argv, *common]) == 0
 
-    students = sorted(find_submissions(EXAMPLES))
+    students = sorted(folders.read(EXAMPLES).folders())
     local_records, remote_records = _records(local), _records(remote)
     assert sorted(remote_records) == sorted(local_records) == students
     workers = set(dask_cluster.worker_pids())
