@@ -46,11 +46,12 @@ from dlgrade.engine import SandboxConfig, discover
 from dlgrade.engine.notebooks import load_notebook
 from dlgrade.engine.sandbox import SHIM_DIR
 from dlgrade.engine.workspace import data_root, link_data
-from dlgrade.grading.batch import LAUNCHERS, find_submissions, write_unit
+from dlgrade.grading.batch import LAUNCHERS, write_unit
 from dlgrade.grading.outputs import load_records, write_class_outputs, write_similarity
 from dlgrade.grading.runner import GradeOptions, GradingJob, default_checks_dir, thread_budget
 from dlgrade.grading.unit import UnitResult
 from dlgrade.grading.zygote import Zygote
+from dlgrade.intake import folders as class_folder
 from reports.similarity import find_similar
 
 PROBLEMS = ("p3", "p4", "p5")
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     launchers = [name for name in args.launchers.split(",") if name]
     problems = tuple(p for p in args.problems.split(",") if p) or PROBLEMS
-    folders = find_submissions(args.submissions)
+    folders = class_folder.read(args.submissions).folders()  # as `dlgrade grade` reads it
     if args.only:
         folders = {name: path for name, path in folders.items() if name in args.only}
     config = SandboxConfig(quick=args.quick)
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def class_outputs(root: Path, out: Path, starters: tuple[Path, ...]) -> None:
     """What `dlgrade grade` writes once for the class after the last student."""
-    report = find_similar(find_submissions(root), starters)
+    report = find_similar(class_folder.read(root).folders(), starters)
     write_similarity(out, report)
     write_class_outputs(out, load_records(out), report)
 

@@ -105,7 +105,9 @@ def batch_parent(batch: int) -> list[int]:
 
 
 def zygote(batch: int) -> list[int]:
-    return [pid for pid, cmd in descendants(batch).items() if "dlgrade.grading.zygote" in cmd][:1]
+    return [
+        pid for pid, cmd in descendants(batch).items() if "dlgrade.grading.zygote_server" in cmd
+    ][:1]
 
 
 def one_kernel(batch: int) -> list[int]:

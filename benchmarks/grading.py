@@ -23,8 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from dlgrade.grading.batch import SimilarityOptions, find_submissions, grade_class
+from dlgrade.grading.batch import SimilarityOptions, grade_class
 from dlgrade.grading.runner import GradeOptions, default_checks_dir
+from dlgrade.intake import folders
 from dlgrade.records import GradeRecord
 
 
@@ -64,7 +65,7 @@ def best_speedup(durations: list[float], jobs: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     jobs_list = [int(j) for j in args.jobs_list.split(",")]
-    count = len(find_submissions(args.submissions))
+    count = len(folders.read(args.submissions).folders())  # as `dlgrade grade` reads it
     print(f"{count} submissions in {args.submissions}; jobs: {jobs_list}; quick={args.quick}")
     walls: dict[int, float] = {}
     first: list[GradeRecord] = []

@@ -1,8 +1,9 @@
 """Records that cross module boundaries: check results and whole-submission grades.
 
 These are the stable output contract: `GradeRecord.to_dict()` is what
-`grades.json` holds per student, and `gradescope_results()` is Gradescope's
-`results.json` format. Reports read nothing else.
+`grades.json` holds per student; Gradescope's `results.json` is derived from it
+by `dlgrade.lms.gradescope.results_json` (records know no LMS format). Reports
+read nothing else.
 
 The vocabulary lives here too, once: `PartStatus` (what a part's verdict is
 and whose doing it was) and `ObservationKind` (what the sandbox, the checks or
@@ -296,9 +297,3 @@ class GradeRecord:
             late=data.get("late", False),
             failed_cells=[FailedCell(**c) for c in data.get("failed_cells", [])],
         )
-
-    def gradescope_results(self) -> dict:
-        """Gradescope's autograder `results.json` for this record (see dlgrade.lms.gradescope)."""
-        from dlgrade.lms.gradescope import results_json  # the format lives with the other LMS ones
-
-        return results_json(self)

@@ -18,12 +18,12 @@ from dlgrade.cli import main
 from dlgrade.grading.batch import (
     BatchError,
     BatchOutcome,
-    find_submissions,
     grade_class,
     select,
     summary_lines,
 )
 from dlgrade.grading.runner import GradeOptions, pytest_command
+from dlgrade.intake import folders
 from dlgrade.records import CheckResult, GradeRecord
 
 
@@ -208,7 +208,7 @@ def test_summary_is_three_lines_then_the_class_report(tmp_path):
 def test_unknown_student_and_empty_folder_are_clear_errors(tmp_path, checks):
     write_submission(tmp_path / "class", "alice")
     with pytest.raises(BatchError, match="did you mean alice"):
-        select(find_submissions(tmp_path / "class"), tmp_path / "out", only="alyce")
+        select(folders.read(tmp_path / "class").folders(), tmp_path / "out", only="alyce")
     (tmp_path / "empty").mkdir()
     argv = ["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "--checks", str(checks)]
     assert main(argv) == 2

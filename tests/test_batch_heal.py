@@ -95,7 +95,7 @@ def _zygotes_of(parent: int) -> list[int]:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == parent and b"dlgrade.grading.zygote" in cmdline:
+        if ppid == parent and b"dlgrade.grading.zygote_server" in cmdline:
             found.append(int(entry.name))
     return found
 

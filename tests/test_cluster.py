@@ -22,8 +22,8 @@ import pytest
 from batch_standin import write_standin_checks, write_submission
 
 from dlgrade.cli import main
-from dlgrade.grading.batch import find_submissions
 from dlgrade.grading.runner import available_cores
+from dlgrade.intake import folders
 from dlgrade.records import GradeRecord, ObservationKind
 
 distributed = pytest.importorskip("distributed", reason="distributed is a dependency of dlgrade")
@@ -146,7 +146,7 @@ def test_the_cluster_grades_the_examples_exactly_as_the_local_runner(dask_cluste
     argv = ["grade", str(EXAMPLES), "--out", str(remote), "--scheduler", dask_cluster.address]
     assert main([*argv, *common]) == 0
 
-    students = sorted(find_submissions(EXAMPLES))
+    students = sorted(folders.read(EXAMPLES).folders())
     local_records, remote_records = _records(local), _records(remote)
     assert sorted(remote_records) == sorted(local_records) == students
     workers = set(dask_cluster.worker_pids())
@@ -243,13 +243,8 @@ def test_a_result_lost_after_grading_ended_costs_the_student_no_try(dask_cluster
     # client fetched it (in a batch: the next student on that worker killed it). Only a
     # start whose grading never ended is a lost one; this student lost one already.
     from dlgrade.grading.cluster.dispatch import zip_submission
-    from dlgrade.grading.cluster.worker import (
-        DATASETS_PLUGIN,
-        DatasetsPlugin,
-        GradingPlugin,
-        grade_task,
-        starts_of,
-    )
+    from dlgrade.grading.cluster.task import grade_task, starts_of
+    from dlgrade.grading.cluster.worker import DATASETS_PLUGIN, DatasetsPlugin, GradingPlugin
     from dlgrade.grading.unit import GradeOptions, UnitResult, options_to_dict
 
     checks = write_standin_checks(tmp_path / "standin" / "checks")

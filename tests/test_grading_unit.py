@@ -16,6 +16,7 @@ from batch_standin import write_standin_checks, write_submission
 from dlgrade import progress
 from dlgrade.engine import SandboxConfig
 from dlgrade.engine.sandbox import device_summary
+from dlgrade.grading.cluster.dispatch import zip_submission
 from dlgrade.grading.unit import (
     RESULT_NAME,
     Ending,
@@ -24,7 +25,6 @@ from dlgrade.grading.unit import (
     ended_result,
     options_from_dict,
     options_to_dict,
-    pack_folder,
     read_result,
     write_result,
 )
@@ -78,7 +78,7 @@ def test_a_fresh_interpreter_grades_a_zipped_submission(tmp_path):
     checks = write_standin_checks(tmp_path / "standin" / "checks")
     folder = write_submission(tmp_path / "class", "alice", score=0.5)
     archive = tmp_path / "alice.zip"
-    archive.write_bytes(pack_folder(folder))
+    archive.write_bytes(zip_submission(folder, "alice"))  # as the cluster ships it
     options = GradeOptions(checks_dir=checks, junit=True)
     work = tmp_path / "work"
     command = [sys.executable, "-m", "dlgrade.grading.unit", str(archive), "--student", "alice"]

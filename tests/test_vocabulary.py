@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dlgrade.lms.gradescope import results_json
 from dlgrade.records import (
     ENGINE_KINDS,
     KERNEL_REPORTS,
@@ -96,7 +97,7 @@ def test_gradescope_export_names_each_kind_of_verdict():
             _result("5-q3", "error", 0.0, "harness error (KeyError: 'x'); please report it"),
         ],
     )
-    tests = {t["name"].partition(":")[0]: t for t in record.gradescope_results()["tests"]}
+    tests = {t["name"].partition(":")[0]: t for t in results_json(record)["tests"]}
     passed, manual, skipped = tests["1a"], tests["2c"], tests["4-reported"]
     assert (passed["status"], passed["score"], passed["max_score"]) == ("passed", 4.0, 4.0)
     # Pending review is neither passed nor failed: no status and no max_score to fail against.

@@ -1,15 +1,17 @@
 # ruff: noqa: F821 -- _dlgrade_inputs and _dlgrade_emit are injected by the engine
 """Problem 4: what the grader needs to judge the student's network, read from their kernel.
 
-Emits, for each candidate model (a torch.nn.Module holding Linear layers,
-found in the globals or one level inside a dict/list/tuple global):
+Part 3 of 3 of the p4_model probe, sent after p4_datasets and p4_series (see
+`checks.probes.p4_probes`); its last line runs the probe. Emits, for each
+candidate model (a torch.nn.Module holding Linear layers, found in the
+globals or one level inside a dict/list/tuple global):
   models: [{name, params, weight_ids, optimizers, ops, trace, error}, ...]
   m{i}_w{j} / m{i}_b{j}: the Linear layers' weights and biases in CALL order,
   m{i}_in / m{i}_out: the first Linear's input and the model's output on the
   grader's test images, m{i}_own: accuracy on the student's own test set;
-plus the loss objects, the datasets (with samples d{i}_x / d{i}_y as the
-student's pipeline delivers them), numeric series that may be per-epoch losses,
-and integer globals that may be epoch counts.
+plus, from the other two parts, the loss objects, the datasets (with samples
+d{i}_x / d{i}_y as the student's pipeline delivers them), numeric series that
+may be per-epoch losses, and integer globals that may be epoch counts.
 
 The probe leaves the student's state as it found it: training flags, hooks and
 random number generators are restored; no student loader is iterated.
@@ -227,193 +229,6 @@ def _own_accuracy(model, test_set, layout, device, torch):
     except Exception as err:  # noqa: BLE001 -- the student's data or model may fail
         return {"dataset": name, "error": f"{type(err).__name__}: {str(err)[:300]}"}
     return {"dataset": name, "correct": correct, "total": total}
-
-
-def _datasets(namespace, torch, sizes):
-    """[(names, dataset, facts)] for every dataset, loader or image tensor in the globals."""
-    import contextlib
-
-    found = {}
-    for name, value in namespace.items():
-        dataset, loader = value, None
-        if isinstance(value, torch.utils.data.DataLoader):
-            dataset, loader = value.dataset, value
-        if isinstance(dataset, torch.utils.data.Dataset):
-            entry = found.setdefault(id(dataset), ([], dataset, _facts(dataset, torch)))
-        elif _image_rows(value, torch) in sizes:
-            entry = found.setdefault(id(value), ([], value, {"type": "tensor", "train": None}))
-            entry[2]["length"] = len(value)
-        else:
-            continue
-        entry[0].append(name)
-        if loader is not None:
-            entry[2]["loaders"] = entry[2].get("loaders", []) + [name]
-            with contextlib.suppress(Exception):  # an iterable-style loader has no length
-                entry[2]["batches"] = len(loader)
-    return list(found.values())[:12]
-
-
-def _facts(dataset, torch):
-    import contextlib
-
-    base = dataset
-    while hasattr(base, "dataset") and isinstance(base.dataset, torch.utils.data.Dataset):
-        base = base.dataset  # Subset and friends
-    facts = {"type": type(dataset).__name__, "base": type(base).__name__}
-    train = getattr(base, "train", None)
-    facts["train"] = train if isinstance(train, bool) else None
-    with contextlib.suppress(Exception):  # an iterable dataset has no length
-        facts["length"] = len(dataset)
-    facts["transform"] = repr(getattr(base, "transform", None))[:500]
-    return facts
-
-
-def _image_rows(value, torch):
-    """Row count of a tensor/array of 28x28 images (n, 28, 28), (n, 1, 28, 28) or (n, 784)."""
-    shape = getattr(value, "shape", None)
-    if not isinstance(value, torch.Tensor) and type(value).__name__ != "ndarray":
-        return None
-    if shape is None or len(shape) < 2:
-        return None
-    size = 1
-    for s in shape[1:]:
-        size *= int(s)
-    return int(shape[0]) if size == 784 else None
-
-
-def _emit_datasets(datasets, torch, np):
-    described = []
-    for index, (names, dataset, facts) in enumerate(datasets):
-        facts = dict(facts, names=names)
-        xs, ys = [], []
-        try:
-            for i in range(min(8, len(dataset))):
-                item = dataset[i]
-                x, y = (item[0], item[1]) if isinstance(item, tuple | list) else (item, -1)
-                x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
-                xs.append(x.detach().cpu().double().reshape(-1).numpy())
-                ys.append(int(y) if not isinstance(y, torch.Tensor) or y.numel() == 1 else -1)
-        except Exception as err:  # noqa: BLE001 -- a student dataset may fail any way
-            facts["error"] = f"{type(err).__name__}: {str(err)[:200]}"
-        facts["item_size"] = int(xs[0].size) if xs else None
-        if xs and all(x.size == 784 for x in xs):
-            _dlgrade_emit(f"d{index}_x", np.stack(xs))
-            _dlgrade_emit(f"d{index}_y", np.asarray(ys, dtype=np.int64))
-        described.append(facts)
-    _dlgrade_emit("datasets", described)
-
-
-def _test_set(datasets):
-    """The student's test dataset (torchvision train=False, else named test/val)."""
-
-    def rank(entry):
-        names, dataset, facts = entry
-        named = any(w in n.lower() for n in names for w in ("test", "val"))
-        return (facts.get("train") is False, named)
-
-    usable = [e for e in datasets if e[2].get("type") != "tensor" and rank(e) != (False, False)]
-    if not usable:
-        return None
-    names, dataset, _ = max(usable, key=rank)
-    return names[0], dataset
-
-
-def _losses(namespace, torch):
-    return [
-        {"name": name, "type": type(value).__name__}
-        for name, value in namespace.items()
-        if isinstance(value, torch.nn.modules.loss._Loss)
-    ]
-
-
-def _epoch_counts(namespace):
-    return {
-        name: value
-        for name, value in namespace.items()
-        if "epoch" in name.lower() and type(value) is int and 1 <= value <= 10_000
-    }
-
-
-def _series(namespace, np, torch):
-    """1-D numeric sequences (lists, arrays, tensors, dict and DataFrame columns) by path."""
-    found = {}
-    for name, value in namespace.items():
-        if isinstance(value, type | torch.nn.Module) or callable(value):
-            continue
-        _collect(name, value, found, np, torch, depth=0)
-        if len(found) >= 300:
-            break
-    return found
-
-
-def _collect(path, value, found, np, torch, depth):
-    numbers = _numbers(value, np, torch)
-    if numbers is not None:
-        if 2 <= len(numbers) <= 5000:
-            found[path] = numbers
-        return
-    if depth >= 2:
-        return
-    if type(value).__name__ == "DataFrame":
-        for column in list(value.columns)[:20]:
-            _collect(f"{path}[{column!r}]", list(value[column]), found, np, torch, depth + 1)
-    elif isinstance(value, dict):
-        items = list(value.items())[:50]
-        if items and all(isinstance(k, int) for k, _ in items):  # {epoch: loss}
-            numbers = _numbers([v for _, v in sorted(items)], np, torch)
-            if numbers is not None and len(numbers) >= 2:
-                found[path] = numbers
-                return
-        for key, item in items:
-            if isinstance(key, str | int):
-                _collect(f"{path}[{key!r}]", item, found, np, torch, depth + 1)
-    elif isinstance(value, list | tuple) and value:
-        rows = value[:5000]
-        if all(isinstance(v, dict) for v in rows):  # one dict per epoch
-            keys = [k for k in rows[0] if isinstance(k, str)][:20]
-            columns = {f"{path}[*][{k!r}]": [v.get(k) for v in rows] for k in keys}
-        elif len(rows) >= 2 and all(
-            isinstance(v, list | tuple) and len(v) == len(rows[0]) <= 10 for v in rows
-        ):
-            # one (train, test) tuple per epoch
-            columns = {f"{path}[*][{k}]": [v[k] for v in rows] for k in range(len(rows[0]))}
-        else:
-            columns = None
-        if columns is not None:
-            for name, column in columns.items():
-                numbers = _numbers(column, np, torch)
-                if numbers is not None and len(numbers) >= 2:
-                    found[name] = numbers
-        else:
-            for i, item in enumerate(value[:10]):
-                _collect(f"{path}[{i}]", item, found, np, torch, depth + 1)
-
-
-def _numbers(value, np, torch):
-    """The values of a 1-D numeric sequence as floats, else None."""
-    if isinstance(value, str | bytes | dict) or value is None:
-        return None
-    if isinstance(value, torch.Tensor):
-        if value.ndim != 1 or not value.is_floating_point():
-            return None  # integer tensors hold labels and predictions, not losses
-        value = value.detach().cpu().double().numpy()
-    if isinstance(value, np.ndarray):
-        if value.ndim != 1 or value.dtype.kind != "f":
-            return None
-        return [float(v) for v in value[:5001]]
-    if not isinstance(value, list | tuple) or not value:
-        return None
-    out = []
-    for item in value[:5001]:
-        if isinstance(item, bool):
-            return None
-        if isinstance(item, int | float):
-            out.append(float(item))
-        elif isinstance(item, torch.Tensor | np.generic | np.ndarray) and np.size(item) == 1:
-            out.append(float(item.item() if hasattr(item, "item") else item))
-        else:
-            return None
-    return out
 
 
 _dlgrade_probe()

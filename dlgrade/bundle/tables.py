@@ -72,7 +72,7 @@ def _recorder(real: Any, name: str, table: dict[str, Any], depth: list[int]) -> 
 
 def _zygote_warm_calls() -> None:
     """The grader's pre-warmed process calls these; so does `dlgrade check` on a student's."""
-    from dlgrade.grading.zygote import WARM_CALLS
+    from dlgrade.grading.zygote_server import WARM_CALLS
 
     for module, function, args in WARM_CALLS:
         if module.startswith("reference."):

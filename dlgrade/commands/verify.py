@@ -16,15 +16,19 @@ from pathlib import Path
 
 from dlgrade.commands.grade import add_grading_options, student_timeout
 from dlgrade.grading.batch import BatchError, SimilarityOptions, grade_class
-from dlgrade.grading.expected import ExpectedError, agreement_lines, compare, load_expected
+from dlgrade.grading.expected import (
+    EXPECTED_FILE,
+    ExpectedError,
+    agreement_lines,
+    compare,
+    load_expected,
+)
 from dlgrade.grading.runner import (
     CheckSuiteNotFound,
     GradeOptions,
     available_cores,
     default_checks_dir,
 )
-
-EXPECTED_FILE = "EXPECTED.toml"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

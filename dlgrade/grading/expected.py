@@ -22,6 +22,8 @@ from typing import Any
 
 from dlgrade.records import GradeRecord
 
+EXPECTED_FILE = "EXPECTED.toml"  # a corpus's expected verdicts, beside its submission folders
+
 STATUSES = (
     "passed",
     "partial",

@@ -13,7 +13,8 @@
 Every other file is derived from the grade.json files, so `rebuild_class_outputs`
 can regenerate all of them (after a manual-review merge, say).
 
-Nothing about one student stops the class files: a report page that cannot
+One student's files are derived by `dlgrade.grading.student_files` (which the
+grading children import too). Nothing about one student stops the class files: a report page that cannot
 be rendered becomes a plain page plus a `report-error` observation, and a
 grade.json that cannot be read back becomes that student's error record.
 """
@@ -21,27 +22,18 @@ grade.json that cannot be read back becomes that student's error record.
 from __future__ import annotations
 
 import json
-import traceback
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from dlgrade.data.atomic import atomic_output
 from dlgrade.grading.runner import error_record
-from dlgrade.records import (
-    PLEASE_REPORT,
-    GradeRecord,
-    IntakeSummary,
-    Observation,
-    ObservationKind,
-    rerun_hint,
-)
+from dlgrade.grading.student_files import GRADE_FILE, json_bytes, student_files
+from dlgrade.records import GradeRecord, IntakeSummary, rerun_hint
 from dlgrade.text import readable
-from reports.render import render_index, render_plain_student, render_similarity, render_student
+from reports.render import render_index, render_similarity
 from reports.similarity import SimilarityReport
 from reports.summaries import grades_frame
 
-GRADE_FILE = "grade.json"
 PREVIOUS_GRADE_FILE = "grade.previous.json"  # the grade a regrade replaced
 SIMILARITY_JSON = "similarity.json"
 INTAKE_JSON = "intake.json"  # written by dlgrade.intake.outputs
@@ -59,52 +51,11 @@ def write_text(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: object) -> None:
     with atomic_output(path, fsync=False) as tmp:
-        tmp.write_bytes(_json_bytes(data))
+        tmp.write_bytes(json_bytes(data))
 
 
 def grade_path(out: Path, student: str) -> Path:
     return out / student / GRADE_FILE
-
-
-def _json_bytes(data: object) -> bytes:
-    """UTF-8 JSON; where a name was not UTF-8, ASCII JSON whose `\\udcNN` escapes read back
-    as the very same name (so OUT/<student> still matches the student's folder)."""
-    try:
-        return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    except UnicodeEncodeError:
-        return (json.dumps(data, indent=2) + "\n").encode("ascii")
-
-
-def student_files(record: GradeRecord) -> dict[str, bytes]:
-    """The files of OUT/<student>/ derived from the record, by name (grade.json among them).
-
-    A page that cannot be rendered never costs the grade: a plain page is
-    written instead, with the traceback in report-error.log and a
-    `report-error` observation in grade.json.
-    """
-    # A report error describes the page last written; this attempt starts afresh.
-    kept = [o for o in record.observations if o.kind != ObservationKind.REPORT_ERROR]
-    record = replace(record, observations=kept)
-    files: dict[str, bytes] = {}
-    try:
-        page = render_student(record)
-    except Exception as err:  # any bug in rendering one record must not stop the batch
-        files["report-error.log"] = traceback.format_exc().encode("utf-8")
-        record = _with_report_error(record, err)
-        page = render_plain_student(record)
-    files["results.json"] = _json_bytes(record.gradescope_results())
-    files["report.html"] = readable(page).encode("utf-8")
-    files[GRADE_FILE] = _json_bytes(record.to_dict())
-    return files
-
-
-def _with_report_error(record: GradeRecord, err: Exception) -> GradeRecord:
-    message = (
-        f"the report page could not be rendered ({type(err).__name__}: {err}); a plain page "
-        f"was written instead; {PLEASE_REPORT} (traceback in report-error.log)"
-    )
-    note = Observation("harness", ObservationKind.REPORT_ERROR, message)
-    return replace(record, observations=[*record.observations, note])
 
 
 def write_student_files(out: Path, student: str, files: dict[str, bytes]) -> None:

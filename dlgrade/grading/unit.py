@@ -229,7 +229,7 @@ def devices_note(options: GradeOptions) -> str:
 
 def collect_files(record: GradeRecord, scratch: Path | None, junit: bool) -> dict[str, bytes]:
     """The student's output files: the rendered record, then the log and JUnit XML if present."""
-    from dlgrade.grading.outputs import student_files
+    from dlgrade.grading.student_files import student_files
 
     files = student_files(record)
     names = [LOG_NAME, JUNIT_NAME] if junit else [LOG_NAME]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlgrade.grading.expected import EXPECTED_FILE
 from dlgrade.intake.records import ClassInput, HandIn
 
 EXPECTED = "a folder with one sub-folder per student (names starting with _ or . are ignored)"
@@ -35,4 +36,20 @@ def read(root: Path, exclude: Sequence[Path] = ()) -> ClassInput:
     }
     # Files beside the student folders belong to nobody; say so rather than drop them.
     loose = tuple(sorted(p.name for p in root.iterdir() if p.is_file() and not ignored(p)))
-    return ClassInput("folders", root, hand_ins, unassigned=loose)
+    corpus = corpus_files(loose)
+    notes = (f"corpus files beside the submissions, not graded: {', '.join(corpus)}",)
+    unassigned = tuple(name for name in loose if name not in corpus)
+    return ClassInput("folders", root, hand_ins, unassigned, notes if corpus else ())
+
+
+def corpus_files(names: Sequence[str]) -> tuple[str, ...]:
+    """The names among `names` that describe a corpus rather than belong to a student.
+
+    A corpus is a class folder with expected verdicts (EXPECTED.toml, for
+    `dlgrade verify`); its expectations and its README sit beside the
+    submissions by design, so they are named as the corpus's, not as stray
+    files. Without EXPECTED.toml a README is as loose as any other file.
+    """
+    if EXPECTED_FILE not in names:
+        return ()
+    return tuple(n for n in names if n == EXPECTED_FILE or n.partition(".")[0].upper() == "README")

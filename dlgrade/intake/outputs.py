@@ -12,6 +12,7 @@ from pathlib import Path
 
 from dlgrade.grading.outputs import INTAKE_JSON, grade_path, write_json
 from dlgrade.intake.records import ClassInput
+from dlgrade.lms.gradescope import results_json
 from dlgrade.records import GradeRecord
 
 WORK_DIR = ".intake"  # OUT/.intake: unpacked zips and regrouped Canvas files
@@ -26,7 +27,7 @@ def record_intake(out: Path, intake: ClassInput, records: list[GradeRecord]) -> 
             record.identities != list(hand_in.identities) or record.late != hand_in.late
         ):
             record = replace(record, identities=list(hand_in.identities), late=hand_in.late)
-            write_json(out / record.student / "results.json", record.gradescope_results())
+            write_json(out / record.student / "results.json", results_json(record))
             write_json(grade_path(out, record.student), record.to_dict())
         updated.append(record)
     write_json(out / INTAKE_JSON, intake.summary().to_dict())

@@ -98,8 +98,8 @@ def _ensure_data(problems: tuple[str, ...]) -> None:
 
 def _shown(report: CheckReport) -> CheckReport:
     """Jupyter displays the returned report; a plain script gets it printed."""
-    from dlgrade.student.session import _ipython
+    from dlgrade.student.shell import ipython
 
-    if _ipython() is None:
+    if ipython() is None:
         print(report)
     return report

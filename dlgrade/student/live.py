@@ -21,7 +21,6 @@ mutates in place in other ways (an array's contents, say) cannot be restored.
 
 from __future__ import annotations
 
-import importlib
 import random
 import sys
 import tempfile
@@ -39,9 +38,9 @@ from checks.sources import Choice
 from dlgrade.engine.history import read_history
 from dlgrade.engine.probes import write_inputs
 from dlgrade.engine.records import NotebookRun, Probe, ProbeResult, SourceFile, Watch
-from dlgrade.engine.sandbox import SHIM_DIR
 from dlgrade.engine.values import read_probe_result
 from dlgrade.student.recorder import Recorder
+from dlgrade.student.shell import shim_modules
 
 ISOLATION = "none: your own kernel (checked in place, no sandbox)"
 FIGURES_SKIP = (
@@ -50,24 +49,6 @@ FIGURES_SKIP = (
 )
 MAX_VALUE_BYTES = 256 << 20
 _MISSING = object()
-
-
-def shim_modules() -> tuple[Any, Any, Any]:
-    """The kernel-side probe, history and values modules (`_dlgrade_shim`), imported here.
-
-    They import nothing from dlgrade and install nothing when imported (that
-    is `_dlgrade_shim.install`, which only the sandbox calls).
-    """
-    path = str(SHIM_DIR)
-    sys.path.insert(0, path)
-    try:
-        modules = tuple(
-            importlib.import_module(f"_dlgrade_shim.{name}")
-            for name in ("probe", "history", "values")
-        )
-    finally:
-        sys.path.remove(path)
-    return modules  # type: ignore[return-value]
 
 
 class FiguresNotKept(tuple):

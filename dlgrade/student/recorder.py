@@ -26,6 +26,7 @@ from typing import Any
 from dlgrade.data import DataError
 from dlgrade.engine.history import read_history
 from dlgrade.engine.records import Probe, ProbeResult, Watch
+from dlgrade.student.shell import ipython, shim_modules
 
 ATTRIBUTE = "_dlgrade_recorder"  # on the IPython shell: one recorder per kernel
 
@@ -95,8 +96,6 @@ class Recorder:
         self.problems[problem] = (after, self._watch_states(watches))
 
     def _watch_states(self, watches: list[Watch]) -> list:
-        from dlgrade.student.live import shim_modules
-
         _, shim_history, _ = shim_modules()
         if self.keeping is None:
             self.keeping = shim_history._History()
@@ -121,9 +120,7 @@ class Recorder:
 
 def attach(make: Callable[[dict], Recorder]) -> Recorder | None:
     """The kernel's recorder, registered on first use; None outside IPython."""
-    from dlgrade.student.session import _ipython
-
-    shell = _ipython()
+    shell = ipython()
     if shell is None:
         return None
     recorder = getattr(shell, ATTRIBUTE, None)

@@ -14,7 +14,6 @@ import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,6 +25,7 @@ from dlgrade.grading.runner import default_checks_dir
 from dlgrade.records import GradeRecord
 from dlgrade.student.live import LiveRuns, new_recorder
 from dlgrade.student.recorder import Recorder, attach
+from dlgrade.student.shell import ipython as _ipython
 
 LOG_TAIL_CHARS = 4000
 
@@ -163,11 +163,3 @@ def kernel_problems(namespace: dict) -> tuple[str, ...]:
     code = "\n".join(c for c in history if isinstance(c, str)) if isinstance(history, list) else ""
     engine_ids = set(problems_for(content_tags(code)))
     return tuple(sorted(p for p, e in NOTEBOOK_PROBLEMS.items() if e in engine_ids))
-
-
-def _ipython() -> Any:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    return get_ipython()

@@ -8,8 +8,9 @@ worker instead of this machine.
   dask-jobqueue (queue, cores, memory, walltime, GPU line, environment);
 * `backends`: a `distributed.Client` for `--scheduler ADDRESS` or the cluster
   we start, and what it offers (GPUs, the dashboard);
-* `worker`: the worker side: a plugin that fetches the datasets and keeps a
-  zygote per worker, and the task that grades one student there;
+* `worker`: the worker's preparation: a plugin that fetches the datasets and
+  one that keeps a zygote per worker;
+* `task`: the task that grades one student there (and caps its retries);
 * `dispatch`: the client side: ship each submission (a zip, or a path with
   `--shared-fs`), retry a student whose worker died once, enforce the time
   limit, draw the progress bar and write OUT.

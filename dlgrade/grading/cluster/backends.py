@@ -4,7 +4,7 @@
 running). `--cluster local:N` and `--cluster slurm|pbs|sge` start one for the
 batch and stop it afterwards; their scheduler runs in this process with
 `allowed-failures` set to 1, so a student whose worker dies is rerun once
-(on an existing scheduler `dlgrade.grading.cluster.worker` caps it the same).
+(on an existing scheduler `dlgrade.grading.cluster.task` caps it the same).
 """
 
 from __future__ import annotations

@@ -34,16 +34,18 @@ from pathlib import Path
 from dlgrade.grading.batch import BatchError, progress_bar, write_unit
 from dlgrade.grading.cluster.backends import GPU_RESOURCE, Session, connect
 from dlgrade.grading.cluster.config import Backend
-from dlgrade.grading.cluster.worker import (
-    DATASETS_PLUGIN,
+from dlgrade.grading.cluster.task import (
     MAX_STARTS,
-    DatasetsPlugin,
-    GradingPlugin,
-    WorkerUnfit,
     grade_task,
     lost_workers_result,
     rendered,
     starts_of,
+)
+from dlgrade.grading.cluster.worker import (
+    DATASETS_PLUGIN,
+    DatasetsPlugin,
+    GradingPlugin,
+    WorkerUnfit,
 )
 from dlgrade.grading.outputs import GRADE_FILE
 from dlgrade.grading.runner import default_checks_dir

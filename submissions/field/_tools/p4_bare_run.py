@@ -11,7 +11,7 @@ input scaling, the input shape).
 
     dlgrade data provision /tmp/full
     dlgrade data provision /tmp/quick --train-limit 6000 --test-limit 1000
-    OMP_NUM_THREADS=1 python submissions/field/p4_bare_run.py p4-raw-pixel-tensors \\
+    OMP_NUM_THREADS=1 python submissions/field/_tools/p4_bare_run.py p4-raw-pixel-tensors \\
         --data /tmp/quick --full-test /tmp/full
 
 prints a JSON summary (eval_acc, cell errors, figures per cell, the student's
@@ -34,7 +34,7 @@ import time
 import traceback
 from pathlib import Path
 
-FIELD = Path(__file__).resolve().parent
+FIELD = Path(__file__).resolve().parents[1]  # _tools/ sits in the corpus it runs
 # folder -> (graded model variable, input scaling, input shape); scaling: unit = x/255,
 # half = (x/255 - 0.5)/0.5, fm = (x/255 - 0.2860)/0.3530, raw = 0-255 pixels;
 # shape: img = N x 1 x 28 x 28, flat = N x 784
