@@ -6,6 +6,7 @@ message a student can act on; missing outputs are filled in, not an error.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import sys
@@ -60,10 +61,47 @@ def load_notebook(path: Path) -> NotebookNode:
 
 
 def notebook_from_python(text: str) -> NotebookNode:
-    """A notebook of the marked cells of a script (one cell when there are none)."""
-    parts = _CELL_MARKER.split(text)
+    """A notebook of the marked cells of a script; without markers, one cell per statement.
+
+    A script without markers is still graded as a notebook would be: each
+    top-level statement is a cell, so one failing line costs only what depends
+    on it, and values are seen between statements (the weights before training).
+    """
+    marked = _CELL_MARKER.search(text) is not None
+    parts = _CELL_MARKER.split(text) if marked else statement_sources(text)
     cells = [nbformat.v4.new_code_cell(part.strip("\n")) for part in parts if part.strip()]
     return nbformat.v4.new_notebook(cells=cells)
+
+
+def statement_sources(text: str) -> list[str]:
+    """The script cut before each top-level statement (its comments and decorators with it).
+
+    Statements sharing a line (`a = 1; b = 2`) stay together. A script that does
+    not parse stays whole: Python would run none of it either.
+    """
+    try:
+        body = ast.parse(text).body
+    except (SyntaxError, ValueError):
+        return [text]
+    lines = text.splitlines(keepends=True)
+    starts: list[int] = []  # 0-based first line of each cell
+    end = 0  # 0-based line after the last statement seen
+    for node in body:
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))]) - 1
+        if first >= end:
+            starts.append(_comments_above(lines, first, end))
+        end = max(end, node.end_lineno or node.lineno)
+    if not starts:
+        return [text]
+    bounds = [0, *starts[1:], len(lines)]  # what precedes the first statement joins it
+    return ["".join(lines[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _comments_above(lines: list[str], start: int, floor: int) -> int:
+    """`start` moved up over the comment lines right above it, not into line `floor`'s code."""
+    while start - 1 >= floor and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    return start
 
 
 def notebook_from_json(text: str, name: str) -> NotebookNode:
