@@ -131,3 +131,10 @@ def test_a_keras_problem_4_is_graded_manual_with_its_saved_outputs_in_the_report
     assert "test accuracy:" in saved["printed"]
     page = (out / "p4-keras" / "report.html").read_text()
     assert "What the notebook printed" in page and PNG_PREFIX in page
+    # The TA's points land on a handed-over part like on any part a TA grades.
+    scores = tmp_path / "scores.csv"
+    scores.write_text("student,part,points,comment\np4-keras,4-arch,5,right layers in Keras\n")
+    assert main(["merge-manual", str(out), str(scores)]) == 0
+    (record,) = json.loads((out / "grades.json").read_text())
+    arch = next(r for r in record["results"] if r["part"] == "4-arch")
+    assert (arch["status"], arch["points"]) == ("passed", 5.0)
