@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from dlgrade.engine import Probe, SandboxConfig, run_notebook
-from dlgrade.engine.notebooks import notebook_from_python
+from dlgrade.engine.notebooks import MAX_SCRIPT_CELLS, notebook_from_python
 from dlgrade.engine.records import SourceFile
 
 SCRIPT = textwrap.dedent(
@@ -44,6 +44,13 @@ def test_a_script_without_markers_is_cut_before_each_top_level_statement():
         "print(final_accuracy)  # never defined: a NameError late in the script",
         "total = weights.sum() + biases.sum()\n# the end",
     ]
+
+
+def test_a_very_long_script_runs_as_at_most_max_script_cells_cells():
+    script = "".join(f"x{i} = {i}\n" for i in range(MAX_SCRIPT_CELLS * 2 + 1))
+    cells = cells_of(script)
+    assert len(cells) <= MAX_SCRIPT_CELLS
+    assert "\n".join(cells) == script.strip("\n")  # every statement kept, in order
 
 
 def test_a_script_that_does_not_parse_stays_one_cell():

@@ -22,6 +22,8 @@ from dlgrade.engine.paths import LinkRefused, read_regular
 MAX_SOURCE_BYTES = 50 << 20
 # Cell boundaries in scripts: `# %%` (Jupytext, VS Code, Spyder) and the
 # `# In[12]:` lines `jupyter nbconvert --to script` writes.
+# A script without markers runs one top-level statement per cell, up to this many cells.
+MAX_SCRIPT_CELLS = 400
 _CELL_MARKER = re.compile(r"^(?:# ?%%.*|#\s*In\s*\[[\s\d]*\]\s*:?\s*)$", re.MULTILINE)
 
 
@@ -93,6 +95,9 @@ def statement_sources(text: str) -> list[str]:
         end = max(end, node.end_lineno or node.lineno)
     if not starts:
         return [text]
+    # Each cell costs a kernel round trip and the watches (tens of ms): a script of
+    # thousands of statements runs as at most MAX_SCRIPT_CELLS runs of consecutive ones.
+    starts = starts[:: -(-len(starts) // MAX_SCRIPT_CELLS)]
     bounds = [0, *starts[1:], len(lines)]  # what precedes the first statement joins it
     return ["".join(lines[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
 
