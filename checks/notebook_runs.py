@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from checks.scoring import prerequisite_failed
+from checks.handoff import find_handoff, review_details
+from checks.scoring import ForReview, prerequisite_failed
 from checks.sources import Choice, choose
 from dlgrade.engine import (
     NotebookRun,
@@ -66,7 +67,8 @@ class ProblemRun:
     problem: str
     run: NotebookRun | None
     reason: str = ""  # why there is no run
-    status: PartStatus = PartStatus.FAILED  # what `reason` earns every part of the problem
+    # What `reason` earns every part of the problem (manual: handed to a TA, checks.handoff).
+    status: PartStatus = PartStatus.FAILED
     note: str = ""  # which file was graded when several held the problem, and why
 
     @property
@@ -144,7 +146,14 @@ class NotebookRuns:
         return [cell for run in self.runs for cell in failed_cells(run)]
 
     def _without_source(self, problem: str) -> ProblemRun:
-        """No readable notebook holds `problem`: malformed if an unreadable file may, else failed."""
+        """No readable notebook holds `problem`: manual when a file holds it in a framework
+        the grader lacks (checks.handoff), malformed if an unreadable file may, else failed."""
+        handoff = find_handoff(problem, list(self.submission.sources))
+        if handoff is not None:
+            details = review_details(handoff)
+            saved = "images" in details or "printed" in details
+            reason = ForReview(handoff.reason(saved), details)
+            return ProblemRun(problem, None, reason, PartStatus.MANUAL)
         broken = [s for s in self.submission.sources if s.status == "malformed"]
         # An unreadable file tagged for this problem, or one whose text gave no tags at all.
         suspects = [s for s in broken if problem in s.problem_ids or not s.problem_ids]

@@ -49,6 +49,35 @@ class PrerequisiteFailed(CheckFailed):
     """
 
 
+class HandedToTA(AssertionError):
+    """The grader recognises the work but cannot judge it: a TA grades the part (`manual`).
+
+    `details` is what the TA needs to grade it (saved figures, printed outputs),
+    shown in the report; no points until the TA merges theirs.
+    """
+
+    def __init__(self, message: str, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = dict(details or {})
+
+
+class ForReview(str):
+    """A reason that hands every part of a problem to a TA, carrying what they need to see.
+
+    It travels where a prerequisite's reason does (`ProblemRun.reason`), so a
+    check's fixture that ends with `prerequisite_failed(reason, status)` hands
+    the part over unchanged.
+    """
+
+    details: dict
+
+    def __new__(cls, text: str, details: dict) -> ForReview:
+        reason = super().__new__(cls, text)
+        reason.details = dict(details)
+        return reason
+
+
 class PartialCredit(AssertionError):
     """The work is partly right: award `fraction` of the part's points."""
 
@@ -125,8 +154,11 @@ def prerequisite_failed(reason: str, status: PartStatus = PartStatus.FAILED) -> 
 
     `status`: failed (no notebook, a name not defined, a kernel their code
     killed), malformed (unreadable file), timeout (ran past a limit) or
-    interfered (tampering). 0 points, with `reason` as the message.
+    interfered (tampering). 0 points, with `reason` as the message. `manual`
+    (with a `ForReview` reason) hands the part to a TA instead.
     """
+    if PartStatus(status) == PartStatus.MANUAL:
+        raise HandedToTA(str(reason), getattr(reason, "details", None))
     raise PrerequisiteFailed(reason, status)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from dlgrade.records import CheckResult, FailedCell, GradeRecord, ObservationKind, PartStatus
 from reports.plots import PNG_PREFIX, line_plot
 
-KNOWN_KEYS = ("plot", "text", "images", "expected", "found")
+KNOWN_KEYS = ("plot", "text", "images", "expected", "found", "printed")
 # Observation kinds that mean the grade may be wrong or incomplete (see ObservationKind.serious).
 SERIOUS_KINDS = frozenset(kind for kind in ObservationKind if kind.serious)
 
@@ -28,6 +28,7 @@ class DetailView:
 
     plot: str | None = None  # PNG data URI
     text: str | None = None
+    printed: str | None = None  # what a notebook printed (a part handed to a TA shows it)
     images: tuple[str, ...] = ()
     expected: str | None = None
     found: str | None = None
@@ -36,7 +37,9 @@ class DetailView:
 
     @property
     def empty(self) -> bool:
-        return not (self.plot or self.text or self.images or self.extra or self.notes)
+        return not (
+            self.plot or self.text or self.printed or self.images or self.extra or self.notes
+        )
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,14 @@ def detail_view(details: dict) -> DetailView:
     plot = _plot(details.get("plot"), notes) if "plot" in details else None
     images = _images(details.get("images", []), notes)
     text = details.get("text")
+    printed = details.get("printed")
     extra = tuple(
         (str(key), _short(value)) for key, value in details.items() if key not in KNOWN_KEYS
     )
     return DetailView(
         plot=plot,
         text=str(text) if text not in (None, "") else None,
+        printed=str(printed) if printed not in (None, "") else None,
         images=images,
         expected=_optional_str(details.get("expected")),
         found=_optional_str(details.get("found")),

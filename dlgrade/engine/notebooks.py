@@ -6,6 +6,7 @@ message a student can act on; missing outputs are filled in, not an error.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import sys
@@ -21,6 +22,8 @@ from dlgrade.engine.paths import LinkRefused, read_regular
 MAX_SOURCE_BYTES = 50 << 20
 # Cell boundaries in scripts: `# %%` (Jupytext, VS Code, Spyder) and the
 # `# In[12]:` lines `jupyter nbconvert --to script` writes.
+# A script without markers runs one top-level statement per cell, up to this many cells.
+MAX_SCRIPT_CELLS = 400
 _CELL_MARKER = re.compile(r"^(?:# ?%%.*|#\s*In\s*\[[\s\d]*\]\s*:?\s*)$", re.MULTILINE)
 
 
@@ -60,10 +63,50 @@ def load_notebook(path: Path) -> NotebookNode:
 
 
 def notebook_from_python(text: str) -> NotebookNode:
-    """A notebook of the marked cells of a script (one cell when there are none)."""
-    parts = _CELL_MARKER.split(text)
+    """A notebook of the marked cells of a script; without markers, one cell per statement.
+
+    A script without markers is still graded as a notebook would be: each
+    top-level statement is a cell, so one failing line costs only what depends
+    on it, and values are seen between statements (the weights before training).
+    """
+    marked = _CELL_MARKER.search(text) is not None
+    parts = _CELL_MARKER.split(text) if marked else statement_sources(text)
     cells = [nbformat.v4.new_code_cell(part.strip("\n")) for part in parts if part.strip()]
     return nbformat.v4.new_notebook(cells=cells)
+
+
+def statement_sources(text: str) -> list[str]:
+    """The script cut before each top-level statement (its comments and decorators with it).
+
+    Statements sharing a line (`a = 1; b = 2`) stay together. A script that does
+    not parse stays whole: Python would run none of it either.
+    """
+    try:
+        body = ast.parse(text).body
+    except (SyntaxError, ValueError):
+        return [text]
+    lines = text.splitlines(keepends=True)
+    starts: list[int] = []  # 0-based first line of each cell
+    end = 0  # 0-based line after the last statement seen
+    for node in body:
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))]) - 1
+        if first >= end:
+            starts.append(_comments_above(lines, first, end))
+        end = max(end, node.end_lineno or node.lineno)
+    if not starts:
+        return [text]
+    # Each cell costs a kernel round trip and the watches (tens of ms): a script of
+    # thousands of statements runs as at most MAX_SCRIPT_CELLS runs of consecutive ones.
+    starts = starts[:: -(-len(starts) // MAX_SCRIPT_CELLS)]
+    bounds = [0, *starts[1:], len(lines)]  # what precedes the first statement joins it
+    return ["".join(lines[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _comments_above(lines: list[str], start: int, floor: int) -> int:
+    """`start` moved up over the comment lines right above it, not into line `floor`'s code."""
+    while start - 1 >= floor and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    return start
 
 
 def notebook_from_json(text: str, name: str) -> NotebookNode:

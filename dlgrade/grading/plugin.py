@@ -368,7 +368,7 @@ def outcome(part: Any, call: pytest.CallInfo[None], details: dict) -> CheckResul
     traceback is in pytest's output (the grading log), the message says so.
     """
     # The checks' verdict exceptions; importing them here keeps the plugin loadable alone.
-    from checks.scoring import CheckFailed, PartialCredit, PrerequisiteFailed
+    from checks.scoring import CheckFailed, HandedToTA, PartialCredit, PrerequisiteFailed
 
     excinfo = call.excinfo
     if excinfo is None:
@@ -380,6 +380,8 @@ def outcome(part: Any, call: pytest.CallInfo[None], details: dict) -> CheckResul
         return _result(part, PartStatus.SKIPPED, 0.0, error.msg or "skipped", details)
     if call.when == "teardown":
         return _result(part, PartStatus.ERROR, 0.0, harness_error(error, "teardown"), details)
+    if isinstance(error, HandedToTA):  # recognised but not runnable here: a TA grades it
+        return _result(part, PartStatus.MANUAL, 0.0, str(error), {**details, **error.details})
     if isinstance(error, PartialCredit):
         points = error.fraction * part.points
         return _result(part, PartStatus.PARTIAL, points, str(error), details)

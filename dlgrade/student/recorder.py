@@ -58,6 +58,7 @@ class Recorder:
         self.problems: dict[
             str, tuple[list[Probe], list]
         ] = {}  # engine id -> (after probes, watch states)
+        self.pending: set[str] = set()  # problems whose `after` probes await their dataset
         self.recorded: dict[str, Recorded] = {}
         self.bound: dict[str, tuple[int, ...]] = {}  # probe -> ids of its names' values when run
         self.folder = tempfile.TemporaryDirectory(prefix="dlgrade-history-")
@@ -83,17 +84,25 @@ class Recorder:
                 self._maybe_probe(probe, cell_index)
 
     def start(self, problem: str) -> None:
-        """Record `problem` from now on; retried after the next cell if its inputs cannot
-        be built yet (its dataset not fetched: the first check fetches it)."""
-        if problem in self.problems:
+        """Record `problem` from now on.
+
+        Watches need no dataset, so they start at once: on a fresh home folder the
+        first check fetches the data, and a history begun only then would judge the
+        check cell's state as the notebook's initial one. `after` probes whose inputs
+        cannot be built yet (dataset not fetched) are retried after the next cell.
+        """
+        if problem not in self.problems:
+            watches = self.watches[problem]() if problem in self.watches else []
+            self.problems[problem] = ([], self._watch_states(watches))
+            self.pending.add(problem)
+        if problem not in self.pending:
             return
         try:
             probes = self.probes[problem]() if problem in self.probes else []
         except DataError:
             return
-        after = [p for p in probes if p.after]
-        watches = self.watches[problem]() if problem in self.watches else []
-        self.problems[problem] = (after, self._watch_states(watches))
+        self.pending.discard(problem)
+        self.problems[problem][0].extend(p for p in probes if p.after)
 
     def _watch_states(self, watches: list[Watch]) -> list:
         _, shim_history, _ = shim_modules()
