@@ -6,6 +6,11 @@ framework. Such a file is named for what it is, and every part of its
 problem becomes `manual`: the TA grades it from the notebook's saved figures,
 printed outputs and last comment, which the part's details carry into the
 report. It is never "no notebook for problem 4", never a plain failure.
+
+A problem-4 notebook that reads its data from a file the grader cannot supply
+(Kaggle's /kaggle/input/.../fashion-mnist_train.csv) runs, but nothing that
+needs the data can: `missing_data` names the file, and the parts that need
+the data go to a TA the same way, while the network is still judged.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from checks.scoring import ForReview
 from dlgrade import deep_json
-from dlgrade.engine import SourceFile
+from dlgrade.engine import NotebookRun, SourceFile
 from dlgrade.engine.notebooks import MalformedSource, load_notebook, read_text
 
 MAX_FIGURES = 6
@@ -42,6 +48,13 @@ FRAMEWORKS = (
 )
 # What makes a file the problem: problem 4 is the FashionMNIST network.
 PROBLEM_CUES = {"p4": re.compile(r"fashion[\s_-]*mnist", re.IGNORECASE)}
+# How a read that found no file fails: open, np.load, pandas' read_csv...
+MISSING_FILE_ERRORS = frozenset({"FileNotFoundError", "OSError", "IOError"})
+# A Fashion-MNIST file named in the error, quoted: Kaggle's CSVs, an .npz, the IDX files.
+DATA_FILE = re.compile(
+    r"""['"]([^'"]*(?:fashion[\s_-]*mnist|(?:train|t10k)-(?:images|labels)-idx\d-ubyte)[^'"]*)['"]""",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,43 @@ class Handoff:
             f"{self.source.path.name} is problem {self.problem[1:]} written in {self.framework}, "
             f"which the grader cannot run: a TA grades this part from {what}"
         )
+
+
+@dataclass(frozen=True)
+class MissingData:
+    """`source` read `path`, a Fashion-MNIST file the grader cannot supply, in `cell`."""
+
+    source: SourceFile
+    path: str
+    cell: int  # numbered from 1, as a person counts cells
+
+    def reason(self, saved: bool) -> str:
+        what = "its saved figures and printed outputs" if saved else "its code (no saved outputs)"
+        return (
+            f"{self.source.path.name} reads its data from {self.path} (cell {self.cell}), a file the "
+            f"grader cannot supply, so nothing that needs the data could run: a TA grades this "
+            f"part from {what}"
+        )
+
+
+def missing_data(run: NotebookRun, cells: set[int]) -> MissingData | None:
+    """The first of `cells` (all when empty) that failed reading a Fashion-MNIST file that
+    is not there, if any."""
+    for cell in run.cells:
+        if cells and cell.index not in cells:
+            continue
+        if cell.status != "error" or cell.error_name not in MISSING_FILE_ERRORS:
+            continue
+        named = DATA_FILE.search(cell.error_value or "")
+        if named:
+            return MissingData(run.source, named.group(1), cell.index + 1)
+    return None
+
+
+def for_review(handoff: Handoff | MissingData) -> ForReview:
+    """The reason that hands a part to a TA, with what the student saved."""
+    details = review_details(handoff)
+    return ForReview(handoff.reason("images" in details or "printed" in details), details)
 
 
 def find_handoff(problem: str, sources: list[SourceFile]) -> Handoff | None:
@@ -81,7 +131,7 @@ def find_handoff(problem: str, sources: list[SourceFile]) -> Handoff | None:
     return None
 
 
-def review_details(handoff: Handoff) -> dict:
+def review_details(handoff: Handoff | MissingData) -> dict:
     """What the TA needs in the report: `source`, `images`, `printed` and `text` (the comment)."""
     details: dict = {"source": handoff.source.path.name}
     cells = _raw_cells(handoff.source)

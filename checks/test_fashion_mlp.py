@@ -23,6 +23,7 @@ import pytest
 from checks import p4_network as network
 from checks import p4_values as read
 from checks import weights_source
+from checks.handoff import for_review, missing_data
 from checks.notebook_runs import require_probe
 from checks.p4_accuracy import Measured, measure, reported_problem
 from checks.p4_comment import comment, figure_images, problem_cells
@@ -71,6 +72,15 @@ def p4_values(p4) -> dict:
 def p4_cells(p4) -> set[int]:
     """The notebook cells of problem 4 (all of them unless the notebook holds others)."""
     return problem_cells(p4)[0]
+
+
+@pytest.fixture(scope="session")
+def p4_data(p4, p4_cells) -> None:
+    """The parts that need the data go to a TA when the notebook read it from a file the
+    grader cannot supply (checks.handoff); the network is judged all the same."""
+    missing = missing_data(p4, p4_cells)
+    if missing is not None:
+        prerequisite_failed(for_review(missing), PartStatus.MANUAL)
 
 
 @pytest.fixture(scope="session")
@@ -142,12 +152,12 @@ def test_architecture(p4, p4_values, p4_cells, graded, record):
 
 
 @pytest.fixture(scope="session")
-def measured(p4, p4_values, trace, graded, quick) -> Measured:
+def measured(p4, p4_data, p4_values, trace, graded, quick) -> Measured:
     return measure(p4, p4_values, trace, graded, quick)
 
 
 @pytest.mark.part("4-acc")
-def test_test_accuracy(p4, graded, measured, quick, grader, part, record):
+def test_test_accuracy(p4, p4_data, graded, measured, quick, grader, part, record):
     full, zero = ACCURACY_BANDS[quick]
     accuracy = measured.accuracy
     record.add("found", f"test accuracy {accuracy:.2%}, {measured.how}")
@@ -191,7 +201,7 @@ def _loaded_model(run: NotebookRun, graded: network.Choice) -> weights_source.Co
 
 
 @pytest.mark.part("4-curves")
-def test_loss_curves(p4, p4_values, p4_cells, record):
+def test_loss_curves(p4, p4_data, p4_values, p4_cells, record):
     curves = tuple(plotted_curves(p4.figures, p4_cells or None))
     train, test = loss_series(p4_values, curves)
     source = "the notebook's variables"
@@ -260,7 +270,7 @@ def _plot(train: Series | None, test: Series | None) -> dict:
 
 
 @pytest.mark.part("4-probs")
-def test_probability_figure(p4, p4_cells, record):
+def test_probability_figure(p4, p4_data, p4_cells, record):
     displays = probability_figures(p4.figures, p4_cells or None)
     if not displays or displays[0].shown == 0:
         printed = printed_probabilities(p4.cells, p4_cells)
