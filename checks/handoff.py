@@ -55,6 +55,11 @@ DATA_FILE = re.compile(
     r"""['"]([^'"]*(?:fashion[\s_-]*mnist|(?:train|t10k)-(?:images|labels)-idx\d-ubyte)[^'"]*)['"]""",
     re.IGNORECASE,
 )
+# A saved network is no data set: a missing weights file stays the student's to hand in.
+WEIGHTS_FILE = re.compile(
+    r"(model|weights|checkpoint)[^/\\]*$|\.(pt|pth|ckpt|h5|keras|safetensors|onnx|joblib)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def missing_data(run: NotebookRun, cells: set[int]) -> MissingData | None:
         if cell.status != "error" or cell.error_name not in MISSING_FILE_ERRORS:
             continue
         named = DATA_FILE.search(cell.error_value or "")
-        if named:
+        if named and not WEIGHTS_FILE.search(named.group(1)):
             return MissingData(run.source, named.group(1), cell.index + 1)
     return None
 

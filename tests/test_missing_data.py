@@ -58,6 +58,10 @@ def test_other_failures_are_not_missing_data(tmp_path):
     weights = CellResult(2, "error", "FileNotFoundError", "No such file: 'model.pt'")
     named = CellResult(2, "error", "NameError", "name 'fashion_mnist_train' is not defined")
     assert missing_data(run_of(source, weights, named), set()) is None
+    # A saved network named after the data set is no data: the student must hand it in.
+    for name in ("fashion_mnist_mlp.pt", "/kaggle/working/fashion-mnist/model_final.pkl"):
+        saved = CellResult(2, "error", "FileNotFoundError", f"No such file: '{name}'")
+        assert missing_data(run_of(source, saved), set()) is None, name
     # A read in another problem's cells of the notebook is not problem 4's data.
     assert missing_data(run_of(source, READ), {0, 1, 3}) is None
     assert missing_data(run_of(source, READ), {2}) is not None
