@@ -83,14 +83,15 @@ def _dlgrade_watch():
         """Keep what the first training call received (the watch's `start`)."""
         if state["probing"] or memory.get("start"):
             return
-        found = state.get("holder") or tools.find(namespace)
+        # Looked for once: a search on every sample of a training would cost seconds.
+        memory["start"] = True
+        found = tools.find(namespace) or state.get("holder")
         if found is None:
             return
         try:
             arrays, dtypes = tools.read(namespace, found), held_dtypes(namespace, found)
         except Exception:  # noqa: BLE001 -- an odd holder is judged from the cells instead
             return
-        memory["start"] = True
         state["holder"] = state.get("holder") or found  # epochs in this same cell are kept
         keep("start", {"holder": found, "dtypes": dtypes})
         keep_arrays("start", arrays)
