@@ -668,14 +668,15 @@ def _held_transform(run: NotebookRun) -> tuple[tuple[float, float] | None, bool]
             return transform, True
     values = run.probe("p5_q4").values
     names = values.get("inputs") if isinstance(values.get("inputs"), list) else []
-    # The training set first (by its name), then any other array of images.
-    order = sorted(range(len(names)), key=lambda i: "train" not in str(names[i]).lower())
-    for i in order:
-        held = array(values, f"input{i}_head", f"{names[i]}[:8]", "as the notebook holds it")
+    found = []
+    for i, name in enumerate(names):
+        held = array(values, f"input{i}_head", f"{name}[:8]", "as the notebook holds it")
         transform = matched_transform(held, raw, index)
         if transform is not None:
-            return transform, True
-    return None, sample is not None or bool(names)
+            found.append((transform == (1.0, 0.0), "train" not in str(name).lower(), transform))
+    # A scaled copy beside the raw pixels is the one made to train on; training sets first.
+    best = min(found, key=lambda f: f[:2], default=None)
+    return (best[2] if best else None), sample is not None or bool(names)
 
 
 @cache

@@ -196,3 +196,19 @@ trained = weights"""
     assert values["decision"] == "retrain" and "error" not in values, values
     for e, expected in enumerate(bare_training()):
         np.testing.assert_allclose(values[f"e{e}_w2"], expected.weights[2], rtol=1e-9)
+
+
+@pytest.mark.slow
+def test_a_notebook_that_never_trained_is_judged_on_its_scaled_copy_by_content(tmp_path):
+    from checks.test_numpy_backprop import _held_transform
+
+    copies = """order = np.random.default_rng(5).permutation(len(x_train))
+pixels_tr = x_train[order].reshape(-1, 784) / 255.0
+labels_tr = y_train[order]"""
+    cells = (LOAD, HELPERS, copies, INIT, FORWARD, TRAIN_SAMPLE, TRAIN_EPOCH)
+    done = run(notebook(tmp_path / "s", *cells))
+    values = done.probes["p5_q4"].values
+    assert values["decision"] == "retrain"
+    # both x_train (raw) and pixels_tr (shuffled, / 255) hold images: the scaled copy counts
+    assert {"x_train", "pixels_tr"} <= set(values["inputs"])
+    assert _held_transform(done) == ((1 / 255, 0.0), True)
