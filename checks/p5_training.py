@@ -44,7 +44,7 @@ class Precision:
 def _is_float(name: str) -> bool:
     try:
         return np.dtype(name).kind == "f"
-    except TypeError:
+    except (TypeError, ValueError):  # the kernel's words, not always a dtype
         return False
 
 

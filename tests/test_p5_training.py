@@ -83,7 +83,8 @@ def test_a_float32_step_is_right_to_float32_rounding_and_no_closer(scale):
 def test_the_narrowest_float_the_notebook_holds_sets_the_precision():
     assert Precision(("float64", "uint8")).lowest == "float64"
     assert Precision(("float64", "float32", "int64")).lowest == "float32"
-    assert Precision(("list", "", "object")).lowest == "float64"
+    assert Precision(("list", "", "object", "M8[xx]")).lowest == "float64"
+    assert Precision(("float128", "f2")).lowest == "float16"
     assert update_rtol("float32") > 1e-4 > update_rtol("float64")
 
 
