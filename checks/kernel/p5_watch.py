@@ -70,12 +70,16 @@ def _dlgrade_watch():
         return False
 
     def held_dtypes(space, found):
-        """The dtypes of the held arrays as the notebook keeps them (a list of numbers: '')."""
+        """The dtypes of the held arrays as the notebook keeps them ('' for a list of numbers,
+        or where the path is not plain keys and indices)."""
         dtypes = []
         for path in found["weights"] + found["biases"]:
-            value = space[path[0]]
-            for key in path[1:]:
-                value = value[key]
+            try:
+                value = space[path[0]]
+                for key in path[1:]:
+                    value = value[key]
+            except Exception:  # noqa: BLE001 -- an attribute or closure on the way
+                value = None
             dtypes.append(str(getattr(value, "dtype", "")))
         return dtypes
 
