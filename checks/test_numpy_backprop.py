@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import partial
+from functools import cache, partial
 
 import numpy as np
 import pytest
@@ -31,13 +31,17 @@ from checks.offline import unless_offline
 from checks.p5_judging import (
     dataset_report_problems,
     infer_scale,
-    input_transform,
+    matched_transform,
+    row_index,
     scale_diagnosis,
     seed_layout,
+    telling_factor,
     uniform_factor,
     unseeded,
     update_error,
+    update_rtol,
 )
+from checks.p5_training import TrainingStart, first_sample, precision, training_start
 from checks.p5_values import (
     LAYERS,
     GraderError,
@@ -59,7 +63,6 @@ from dlgrade.engine.cells import why_undefined
 from reference import numpy_backprop as ref
 
 Q2_RTOL = 1e-6  # loss of one forward pass
-Q3_RTOL = 1e-8  # the update must match the reference to this relative precision
 Q4_GATE = {False: 0.5, True: 0.3}  # final test accuracy, by quick mode
 # How the engine says a probe has nothing because of the student's code: the kernel died
 # or was stopped, the student's functions ran past the time limit, they returned values
@@ -85,6 +88,18 @@ def p5(notebooks) -> NotebookRun:
 def history(p5: NotebookRun) -> WeightHistory:
     """The weights after initialisation and after each epoch of the notebook's own training."""
     return weight_history(p5.kept(P5_WATCH))
+
+
+@pytest.fixture(scope="session")
+def start(p5: NotebookRun) -> TrainingStart | None:
+    """The weights the notebook's first training call received (None: it never trained)."""
+    return training_start(p5.kept(P5_WATCH))
+
+
+@pytest.fixture(scope="session")
+def computes_in(p5: NotebookRun) -> str:
+    """The narrowest float type of the notebook's weights and training samples."""
+    return precision(p5.kept(P5_WATCH)).lowest
 
 
 # --- Reaching the student's code -------------------------------------------------------
@@ -160,14 +175,15 @@ def add_note(record, note: str) -> None:
 
 
 @pytest.mark.part("5-q1")
-def test_q1_initialisation(p5, history, part, record):
-    init = history.init
+def test_q1_initialisation(p5, history, start, part, record):
+    # The network as the training received it; the first complete set when it never trained.
+    init, holder = (start.snapshot, start.holder) if start else (history.init, history.holder)
     if init is None:
         # Weights never seen: a kernel that stopped before defining them says so first.
         require_probe(p5, p5.probe("p5_inventory"), "global lists `weights` and `biases`")
         raise CheckFailed(no_weights(p5))
-    assert history.holder is not None  # kept together with init by the watch
-    notes = [history.holder.note()]
+    assert holder is not None  # kept together with init by the watch
+    notes = [holder.note()]
     problems, stds = [], []
     for layer, (n_in, n_out) in enumerate(LAYERS):
         problems += _init_statistics(layer, init.params.weights[layer], max(n_in, n_out), stds)
@@ -184,9 +200,14 @@ def test_q1_initialisation(p5, history, part, record):
         else f"right distribution, not the asked stream: the weights were not drawn from one "
         f"rng = default_rng({ref.SEED}), layer by layer, as the starter asks"
     )
+    when = (
+        f"as the training received them (cell {init.cell + 1}"
+        if start
+        else f"as initialised (after cell {init.cell + 1}"
+    )
     record.add(
         "found",
-        f"weights as initialised (after cell {init.cell + 1}, in {history.holder.where}): "
+        f"weights {when}, in {holder.where}): "
         + ", ".join(stds)
         + ("; " + seeding if layouts else ""),
     )
@@ -386,35 +407,42 @@ def q3_updates(p5: NotebookRun) -> tuple[list, Holder]:
 
 
 @pytest.fixture(scope="session")
-def train_scale(q3_updates) -> tuple[float, float]:
+def train_scale(q3_updates, computes_in) -> tuple[float, float]:
     """(factor, error): the input scale train_one_sample applies itself, from the raw samples."""
     results, holder = q3_updates
     start = ref.orient(ref.init_params(), holder.orientation)
     raw = [r for r in results if r[3].startswith("raw")]
 
     def error_at(factor: float) -> float:
-        return max(update_error(start, f, ref.step(start, x * factor, y)[0]) for x, y, f, _ in raw)
+        return max(
+            update_error(start, f, ref.step(start, x * factor, y)[0], computes_in)
+            for x, y, f, _ in raw
+        )
 
     return infer_scale(error_at)
 
 
 @pytest.mark.part("5-q3")
-def test_q3_train_one_sample(q3_updates, train_scale, record):
+def test_q3_train_one_sample(q3_updates, train_scale, computes_in, record):
     results, holder = q3_updates
     factor, error = train_scale
-    if error > Q3_RTOL:  # right under neither scale: name the mistake under raw inputs
+    # The update must match the reference to the rounding of the float type the student uses.
+    rtol = update_rtol(computes_in)
+    if error > rtol:  # right under neither scale: name the mistake under raw inputs
         factor = 1.0
     start = ref.orient(ref.init_params(), holder.orientation)
     notes = [holder.note()]
     if factor != 1:
         notes.append("your train_one_sample divides its input by 255 itself")
+    if computes_in != "float64":
+        notes.append(f"your network computes in {computes_in}: judged to {rtol:g} relative")
     add_note(record, "; ".join(n for n in notes if n))
     worst = 0.0
     for x, label, found, where in results:
         expected, _ = ref.step(start, x * factor, label)
-        error = update_error(start, found, expected)
+        error = update_error(start, found, expected, computes_in)
         worst = max(worst, error)
-        if error > Q3_RTOL:
+        if error > rtol:
             # Naming the mistake runs the reference on the student's update: the grader's only.
             named = partial(q3_message, start, found, x, label, where, factor)
             plain = (
@@ -446,7 +474,7 @@ def q3_message(
                     f"{description}"
                 )
         c = uniform_factor(start, found, correct)
-        if c is not None:
+        if c is not None and telling_factor(c):  # "1 times the correct one" explains nothing
             return f"the update on {where} is off by a constant factor: {scale_diagnosis(c)}"
     correct = ref.step(start, x * factor, label)[0]
     layers = [
@@ -616,17 +644,13 @@ def _finite(params: ref.Params) -> ref.Params:
 def q4_scale(p5: NotebookRun, request: pytest.FixtureRequest) -> tuple[tuple[float, float], str]:
     """((a, b), note): a raw test pixel p reaches the student's network as a * p + b.
 
-    The notebook's own transform of x_train (x_train / 255, a standardisation)
-    read from its first images, times the scale train_one_sample applies
-    itself when Q3 could tell it (1 otherwise).
+    The notebook's own transform of its inputs (x / 255, a standardisation),
+    read from the first sample its training received, else from the arrays
+    shaped like MNIST images it holds under any name; each row is matched to
+    its MNIST image by content, so shuffled or renamed data is read too. Times
+    the scale train_one_sample applies itself when Q3 could tell it (1 otherwise).
     """
-    values = p5.probe("p5_q4").values
-    held, transform = None, None
-    if "x_train_head" in values:
-        held = array(
-            values, "x_train_head", "x_train[:8]", "as the notebook holds it", (None, None)
-        )
-        transform = input_transform(held, load("mnist").x_train[: len(held)])
+    transform, held = _held_transform(p5)
     try:
         internal, error = request.getfixturevalue("train_scale")
     except CheckFailed:  # Q3 reports it; training is then judged as the notebook holds inputs
@@ -634,13 +658,42 @@ def q4_scale(p5: NotebookRun, request: pytest.FixtureRequest) -> tuple[tuple[flo
     internal = internal if error < 1e-3 else 1.0
     a, b = transform or (1.0, 0.0)
     a, b = a * internal, b * internal
-    if transform is None and held is not None:
+    if transform is None and held:
         return (
             a,
             b,
-        ), "the notebook's x_train is not a scaled copy of the MNIST pixels; judged on raw pixels"
+        ), "the notebook's inputs are not a scaled copy of the MNIST pixels; judged on raw pixels"
     if (a, b) == (1.0, 0.0):
         return (a, b), ""
     scale = "divided by 255" if np.isclose(a, 1 / 255, rtol=1e-9) else f"times {a:.4g}"
     shift = f", plus {b:.3g}" if b else ""
     return (a, b), f"judged with the inputs your training used: pixels {scale}{shift}"
+
+
+def _held_transform(run: NotebookRun) -> tuple[tuple[float, float] | None, bool]:
+    """(the notebook's input transform or None, whether it holds image-shaped inputs at all)."""
+    raw, index = _mnist_rows()
+    sample = first_sample(run.kept(P5_WATCH))
+    if sample is not None:
+        transform = matched_transform(sample[None], raw, index)
+        if transform is not None:
+            return transform, True
+    values = run.probe("p5_q4").values
+    names = values.get("inputs") if isinstance(values.get("inputs"), list) else []
+    found = []
+    for i, name in enumerate(names):
+        held = array(values, f"input{i}_head", f"{name}[:8]", "as the notebook holds it")
+        transform = matched_transform(held, raw, index)
+        if transform is not None:
+            found.append((transform == (1.0, 0.0), "train" not in str(name).lower(), transform))
+    # A scaled copy beside the raw pixels is the one made to train on; training sets first.
+    best = min(found, key=lambda f: f[:2], default=None)
+    return (best[2] if best else None), sample is not None or bool(names)
+
+
+@cache
+def _mnist_rows() -> tuple[np.ndarray, dict[bytes, int]]:
+    """Every MNIST image (train, then test) as 784 raw pixels, and their content index."""
+    mnist = load("mnist")
+    raw = np.concatenate([mnist.x_train.reshape(-1, 784), mnist.x_test.reshape(-1, 784)])
+    return raw, row_index(raw)

@@ -13,6 +13,14 @@
   its first call from inside the running, unwrapped `train_one_epoch` wraps
   that function for the next calls and marks the running epoch, whose end is
   seen when the next epoch starts or the cell ends.
+* `start` (+ `start_w0..b2`): the weights the notebook's first training call
+  (train_one_epoch or train_one_sample, at its entry) received, with the
+  dtypes of the held arrays and of the first sample, and that sample
+  (`start_sample`, as the training saw it): Q1 judges the start of training,
+  Q3 the precision the student computes in, Q4 the inputs the training used.
+* A train_one_epoch that returns new arrays (`weights, biases =
+  train_one_epoch(...)`) is read from its return value, not from the names
+  the notebook has not rebound yet.
 * What the training did is also left on the wrappers (`_dlgrade_state`), so
   the Q4 probe can tell whether the notebook trained to the end.
 Nothing kept while a grader probe runs counts (the engine ignores those keeps;
@@ -36,12 +44,12 @@ def _dlgrade_watch():
         for i, array in enumerate(arrays):
             keep(f"{prefix}_{'w' if i < 3 else 'b'}{i % 3}", array)
 
-    def snapshot(event, **extra):
-        found = state.get("holder")
+    def snapshot(event, source=None, **extra):
+        space, found = source or (namespace, state.get("holder"))
         if found is None:
             return
         try:
-            arrays = tools.read(namespace, found)
+            arrays = tools.read(space, found)
         except Exception:  # noqa: BLE001 -- the notebook dropped or renamed its weights
             return
         state["fingerprint"] = tools.fingerprint(arrays)
@@ -61,6 +69,63 @@ def _dlgrade_watch():
             frame = frame.f_back
         return False
 
+    def held_dtypes(space, found):
+        """The dtypes of the held arrays as the notebook keeps them ('' for a list of numbers,
+        or where the path is not plain keys and indices)."""
+        dtypes = []
+        for path in found["weights"] + found["biases"]:
+            try:
+                value = space[path[0]]
+                for key in path[1:]:
+                    value = value[key]
+            except Exception:  # noqa: BLE001 -- an attribute or closure on the way
+                value = None
+            dtypes.append(str(getattr(value, "dtype", "")))
+        return dtypes
+
+    def training_starts():
+        """Keep what the first training call received (the watch's `start`)."""
+        if state["probing"] or memory.get("start"):
+            return
+        # Looked for once: a search on every sample of a training would cost seconds.
+        memory["start"] = True
+        found = tools.find(namespace) or state.get("holder")
+        if found is None:
+            return
+        try:
+            arrays, dtypes = tools.read(namespace, found), held_dtypes(namespace, found)
+        except Exception:  # noqa: BLE001 -- an odd holder is judged from the cells instead
+            return
+        state["holder"] = state.get("holder") or found  # epochs in this same cell are kept
+        keep("start", {"holder": found, "dtypes": dtypes})
+        keep_arrays("start", arrays)
+
+    def first_sample(args):
+        """The first sample train_one_sample receives: the inputs the training uses."""
+        if state["probing"] or memory.get("sample") or not args:
+            return
+        sample = args[0]
+        kind = getattr(getattr(sample, "dtype", None), "kind", "")
+        if isinstance(kind, str) and kind in "biuf" and kind and getattr(sample, "size", 0) == 784:
+            memory["sample"] = True
+            keep("start_sample", {"dtype": str(sample.dtype)})
+            keep("start_sample_x", tools.as_float(sample).reshape(784))
+
+    def returned(result):
+        """(namespace, holder) when a training call returned a complete weight set."""
+        if isinstance(result, dict):
+            space = {"returned": result}
+        elif isinstance(result, list | tuple):
+            space = {f"returned{i}": item for i, item in enumerate(result)}
+            space["returned"] = result
+        else:
+            return None
+        try:
+            found = tools.find(space)
+        except Exception:  # noqa: BLE001 -- an odd return value holds no weights
+            return None
+        return (space, found) if found is not None else None
+
     def mark(wrapper):
         wrapper._dlgrade_hooked = True
         wrapper._dlgrade_state = state
@@ -76,6 +141,7 @@ def _dlgrade_watch():
                     state["epochs"] += 1
                     snapshot("epoch", seen="when the next epoch started")
                 state["started"] += 1
+                training_starts()
             try:
                 result = function(*args, **kwargs)
             except BaseException as err:
@@ -86,7 +152,9 @@ def _dlgrade_watch():
                 raise
             if not probing:
                 state["epochs"] += 1
-                snapshot("epoch")
+                # New arrays returned are the epoch's weights: the notebook rebinds its
+                # names only after this returns.
+                snapshot("epoch", returned(result))
             return result
 
         namespace["train_one_epoch"] = mark(train_one_epoch)
@@ -94,6 +162,8 @@ def _dlgrade_watch():
     def hook_sample(function):
         @functools.wraps(function)
         def train_one_sample(*args, **kwargs):
+            training_starts()
+            first_sample(args)
             epoch = namespace.get("train_one_epoch")
             if isinstance(epoch, types.FunctionType) and not getattr(
                 epoch, "_dlgrade_hooked", False
@@ -125,7 +195,7 @@ def _dlgrade_watch():
         arrays = tools.read(namespace, found)
         memory["init"] = True
         state["holder"], state["fingerprint"] = found, tools.fingerprint(arrays)
-        keep("init", {"holder": found})
+        keep("init", {"holder": found, "dtypes": held_dtypes(namespace, found)})
         keep_arrays("init", arrays)
     elif found is not None:
         state["holder"] = found
