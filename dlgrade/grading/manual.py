@@ -34,6 +34,7 @@ class ManualScore:
     comment: str = ""
     ta: str = ""  # who decided (the review desk's --ta); recorded only when given
     at: str = ""  # when (ISO 8601, UTC); recorded only when given
+    rubric: tuple[str, ...] = ()  # labels of the rubric items applied; recorded only when given
 
 
 def read_manual_csv(path: Path) -> list[ManualScore]:
@@ -147,7 +148,8 @@ def reviewed(result: CheckResult, score: ManualScore) -> CheckResult:
     else:
         status = PartStatus.PARTIAL if score.points > 0 else PartStatus.FAILED
     review = {"points": score.points, "comment": score.comment}
-    review |= {key: value for key, value in (("ta", score.ta), ("at", score.at)) if value}
+    given = (("ta", score.ta), ("at", score.at), ("rubric", list(score.rubric)))
+    review |= {key: value for key, value in given if value}
     return replace(
         result,
         points=score.points,
