@@ -379,3 +379,12 @@ def test_a_bad_rubric_item_fails_the_manifest_at_load_time(tmp_path, item, error
     )
     with pytest.raises(ManifestError, match=re.escape(error)):
         load_manifest(path)
+
+
+def test_rubric_items_add_up_to_at_most_the_parts_points(client, out):
+    labels = ["Full reflection", "Partly argued"]  # 4 + 2 points on a 4-point part
+    assert (
+        _save(client, "cat", "", "", _version(_page(client, "cat")), rubric=labels).status_code
+        == 303
+    )
+    assert (_grade(out, "cat")["points"], _grade(out, "cat")["status"]) == (4.0, "passed")
