@@ -388,3 +388,28 @@ def test_rubric_items_add_up_to_at_most_the_parts_points(client, out):
         == 303
     )
     assert (_grade(out, "cat")["points"], _grade(out, "cat")["status"]) == (4.0, "passed")
+
+
+def test_after_a_save_the_desk_goes_to_the_next_answer_still_pending(client, out):
+    _write(out, "dan", "Overfitting shows as the gap.")  # ann's group
+    page = _page(client, "ann")
+    alone = _save(client, "ann", "2", "", _version(page), next="ben")  # dan left out
+    assert alone.headers["location"].endswith("student=ben")
+    assert (
+        _save(client, "cat", "1", "", _version(_page(client, "cat")))
+        .headers["location"]
+        .endswith("student=dan")
+    )  # after cat, dan (still pending)
+    assert (
+        _save(client, "dan", "1", "", _version(_page(client, "dan")))
+        .headers["location"]
+        .endswith("student=ben")
+    )  # round to the start: ben is the one left
+
+
+def test_a_save_renders_only_the_decided_students_report_and_the_class_files(client, out):
+    for path in (out / "ann" / "report.html", out / "ben" / "report.html", out / "index.html"):
+        path.unlink()
+    assert _save(client, "ben", "2", "", _version(_page(client, "ben"))).status_code == 303
+    assert (out / "ben" / "report.html").is_file() and (out / "index.html").is_file()
+    assert not (out / "ann" / "report.html").exists()  # ann's record did not change

@@ -24,7 +24,16 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dlgrade.grading.manual import REVIEW_KEY, ManualScoreError
-from dlgrade.review.desk import Decision, Desk, StaleDecision, answers, groups, progress, rubric
+from dlgrade.review.desk import (
+    Decision,
+    Desk,
+    StaleDecision,
+    answers,
+    groups,
+    next_pending,
+    progress,
+    rubric,
+)
 from dlgrade.review.markdown import render_markdown
 from dlgrade.text import readable
 from reports.render import template_environment
@@ -78,7 +87,9 @@ def create_app(desk: Desk, token: str) -> ASGIApp:
         student = _query(request, "student") or names[0]
         at = names.index(student) if student in names else 0
         answer, group = found[at], groups(found)[names[at]]
-        later = [name for name in names[at + 1 :] if name not in group]
+        # After a save: the next answer still awaiting a TA, else simply the next one.
+        later = [a for a in found[at + 1 :] if a.student not in group]
+        later = [a.student for a in later if not a.done] or [a.student for a in later]
         return page(
             "part.html.j2",
             part=part,
@@ -101,7 +112,8 @@ def create_app(desk: Desk, token: str) -> ASGIApp:
             return page("conflict.html.j2", 409, part=part, answer=stale.current, form=form)
         except (ManualScoreError, ValueError, KeyError) as err:
             return PlainTextResponse(f"not saved: {err}", 400)
-        after = unquote(form.get("next", ""), errors="surrogateescape")
+        after = await run_in_threadpool(lambda: next_pending(desk.records(), part, student))
+        after = after or unquote(form.get("next", ""), errors="surrogateescape")
         return RedirectResponse(_next_url(token, part, after or student), 303)
 
     async def guard(scope: Scope, receive: Receive, send: Send) -> None:  # the token check

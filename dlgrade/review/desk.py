@@ -127,6 +127,14 @@ def groups(found: Sequence[Answer]) -> dict[str, tuple[str, ...]]:
     return by_student
 
 
+def next_pending(records: list[GradeRecord], part: str, student: str) -> str:
+    """The first answer to `part` after `student`'s still awaiting a TA, going round to the
+    start; "" when none is left. (Members a TA left out of a group decision come back.)"""
+    names = [a.student for a in answers(records, part) if not a.done or a.student == student]
+    start = names.index(student) + 1 if student in names else 0
+    return next((n for n in names[start:] + names[:start] if n != student), "")
+
+
 @cache
 def rubric(assignment: str, part: str) -> tuple[RubricItem, ...]:
     """The part's rubric items in the assignment's manifest; none when either is unknown."""
