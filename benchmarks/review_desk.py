@@ -14,6 +14,8 @@ Identical answers are grouped by the desk, so one decision covers the group.
 It prints, per part and in total, the answers, the decisions, the keystrokes
 (the one click per part that opens it is counted as a keystroke) and the
 machine's wall time (pages, saves and the regenerated reports; no reading).
+With --one-by-one the simulated TA unchecks each group first (key `g`), so
+every answer is decided alone: what a class without shared answers costs.
 
 A TA's time is not measured: it is estimated as decisions x `--read-s`
 seconds of reading plus keystrokes x 0.3 s of typing. The reading time is an
@@ -59,6 +61,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n\n")[0])
     parser.add_argument("out", type=Path, help="graded output folder (copied, never changed)")
     parser.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="decide each answer alone: uncheck the desk's group (key g) before deciding",
+    )
+    parser.add_argument(
         "--read-s", type=float, default=15.0, help="assumed reading time per decision (seconds)"
     )
     return parser.parse_args(argv)
@@ -90,8 +97,15 @@ def page_state(browser) -> tuple[str, bool, int, int]:
     return student, state.strip().startswith("graded"), int(done), int(total)
 
 
-def keys_for(browser) -> str:
+def keys_for(browser, one_by_one: bool) -> str:
     """What the simulated TA types for the answer shown (Enter included)."""
+    from selenium.webdriver.common.by import By
+
+    alone = "g" if one_by_one and browser.find_elements(By.ID, "group") else ""
+    return alone + _decision_keys(browser)
+
+
+def _decision_keys(browser) -> str:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -111,7 +125,7 @@ def press(browser, keys: str) -> None:
     ActionChains(browser).send_keys(keys).perform()
 
 
-def grade_part(browser, base: str, part: str) -> PartRun:
+def grade_part(browser, base: str, part: str, one_by_one: bool) -> PartRun:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.expected_conditions import staleness_of
     from selenium.webdriver.support.ui import WebDriverWait
@@ -123,7 +137,7 @@ def grade_part(browser, base: str, part: str) -> PartRun:
     for _ in range(4 * total + 4):  # bounded: every answer is visited once
         if graded and done == total:
             break
-        keys = keys_for(browser) if not graded else "j"
+        keys = keys_for(browser, one_by_one) if not graded else "j"
         if not graded:
             decisions += 1
         shown = browser.find_element(By.ID, "student")
@@ -146,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         base, server = serve(desk)
         browser = headless_chromium(Path(scratch) / "profile", 1000)
         try:
-            runs = [grade_part(browser, base, part) for part in parts]
+            runs = [grade_part(browser, base, part, args.one_by_one) for part in parts]
         finally:
             browser.quit()
             server.should_exit = True
