@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from reference.rubric import RubricItem, rubric_items
+
 MANIFEST_DIR = Path(__file__).resolve().parent / "assignments"
 Grading = Literal["auto", "manual"]
 Visibility = Literal["visible", "hidden"]
 
 _TOP_KEYS = {"id", "title", "parts"}
 _PART_REQUIRED = {"id", "problem", "title", "points"}
-_PART_KEYS = _PART_REQUIRED | {"grading", "visibility", "settings"}
+_PART_KEYS = _PART_REQUIRED | {"grading", "visibility", "settings", "rubric"}
 # Grading choices a course may make per part, in the part's `settings` table:
 # name -> (the reference modules whose parts may carry it, what it means). Each
 # value is a number in [0, 1]; checks read it with Part.setting(name, default).
@@ -51,6 +53,7 @@ class Part:
     grading: Grading = "auto"
     visibility: Visibility = "visible"
     settings: tuple[tuple[str, float], ...] = ()  # (name, value) pairs; see PART_SETTINGS
+    rubric: tuple[RubricItem, ...] = ()  # what a TA applies on the review desk (reference.rubric)
 
     def setting(self, name: str, default: float) -> float:
         """The part's `name` setting, or `default` when the manifest leaves it out."""
@@ -139,6 +142,7 @@ def _part(path: Path, index: int, entry: object) -> Part:
         grading=grading,
         visibility=visibility,
         settings=_settings(path, where, problem, entry.get("settings", {})),
+        rubric=rubric_items(path, where, points, entry.get("rubric", [])),
     )
 
 

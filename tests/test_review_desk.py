@@ -71,10 +71,10 @@ def _page(client, student: str) -> str:
     return response.text
 
 
-def _save(client, student: str, points: str, comment: str, version: str):
+def _save(client, student: str, points: str, comment: str, version: str, **more):
     return client.post(
         f"/part/2c?token={TOKEN}&student={url_key(student)}",
-        data={"points": points, "comment": comment, "version": version, "next": ""},
+        data={"points": points, "comment": comment, "version": version, "next": "", **more},
         follow_redirects=False,
     )
 
@@ -130,7 +130,7 @@ def test_out_of_range_points_are_refused_and_nothing_is_written(client, out):
 def test_student_html_renders_as_text(client):
     page = _page(client, "ben")
     assert "<script>document.title" not in page and "<b>bold</b>" not in page
-    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in page
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in page
     policy = client.get("/part/2c", params={"token": TOKEN}).headers["content-security-policy"]
     assert "script-src 'nonce-" in policy and "unsafe-inline" not in policy.split("style-src")[0]
 
@@ -218,3 +218,198 @@ def test_two_saves_of_the_same_answer_at_once_one_wins_one_is_stale(out):
     winner = next(o for o in outcomes if not isinstance(o, tuple))
     assert sorted(outcomes, key=str) == sorted([winner, ("stale", winner)], key=str)
     assert _grade(out, "ann")["points"] == winner
+
+
+def test_student_markdown_is_rendered_and_its_html_links_and_images_stay_text(client, out):
+    text = "**Loss** falls\n\n<img src=x onerror=alert(1)> [site](http://evil.example) ![i](x.png)"
+    _write(out, "dan", text)
+    page = _page(client, "dan")
+    assert "<strong>Loss</strong>" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
+    assert "http://evil.example" in page and '<a href="http://evil.example' not in page
+    assert 'src="x.png"' not in page
+    headers = client.get("/part/2c", params={"token": TOKEN}).headers
+    assert headers["referrer-policy"] == "no-referrer"  # the token never leaves in a Referer
+
+
+def test_figures_and_what_the_checks_found_are_shown(client, out):
+    png = "data:image/png;base64,iVBORw0KGgo="
+    record = _record("ann")
+    comment = CheckResult(
+        "4-comment", "comment", 0.0, 2.0, "manual", "found under the last figure",
+        details={"text": "ok", "images": [png], "where": "markdown cell 12"},
+    )  # fmt: skip
+    accuracy = CheckResult("4-acc", "accuracy", 3.0, 5.0, "partial", "test accuracy 81 %\\nmore")
+    results = [*record.results[:2], comment, accuracy]
+    write_student_outputs(out, GradeRecord("ann", record.assignment, results))
+    page = client.get("/part/4-comment", params={"token": TOKEN, "student": "ann"}).text
+    assert f'<img src="{png}"' in page
+    assert "found under the last figure" in page and "markdown cell 12" in page
+    assert re.search(r"<b>4-acc</b> partial 3 / 5: test accuracy 81 %", page)
+
+
+def test_the_rubric_of_the_manifest_is_shown_with_its_keys(client):
+    page = _page(client, "ann")  # the records are fall2023's, whose 2c has a rubric
+    assert re.search(r'value="Full reflection" data-points="4.0" data-key="1"', page)
+    assert re.search(r'value="No reflection" data-points="0.0" data-key="3"', page)
+
+
+def test_a_rubric_item_gives_its_points_and_the_decision_records_who_when_what(client, out):
+    version = _version(_page(client, "ben"))
+    response = _save(client, "ben", "", "short", version, rubric=["Partly argued"])
+    assert response.status_code == 303
+    result = _grade(out, "ben")
+    assert (result["points"], result["status"]) == (2.0, "partial")
+    review = result["details"]["manual_review"]
+    assert review["rubric"] == ["Partly argued"]
+    assert (review["ta"], review["comment"]) == ("tess", "short") and review["at"]
+    assert 'value="Partly argued" data-points="2.0" data-key="2" checked' in _page(client, "ben")
+
+
+def test_an_unknown_rubric_item_or_no_points_at_all_is_refused(client, out):
+    before = (out / "ben" / "grade.json").read_bytes()
+    version = _version(_page(client, "ben"))
+    refused = _save(client, "ben", "", "", version, rubric=["Made up"])
+    assert refused.status_code == 400 and "no rubric item ['Made up']" in refused.text
+    assert _save(client, "ben", "", "", version).status_code == 400
+    assert (out / "ben" / "grade.json").read_bytes() == before
+
+
+def _write(out: Path, student: str, text: str) -> None:
+    record = _record("ann")
+    result = CheckResult("2c", "reflection", 0.0, 4.0, "manual", "", details={"text": text})
+    write_student_outputs(out, GradeRecord(student, record.assignment, [record.results[0], result]))
+
+
+def _members(page: str) -> list[str]:
+    return re.findall(r'name="member" value="([^"]+)"', page)
+
+
+def test_near_identical_answers_are_grouped_and_one_decision_applies_to_each(client, out):
+    _write(out, "dan", "overfitting shows as the GAP")  # ann's answer, case and dot aside
+    _write(out, "eve", "Overfitting shows as a gap!")
+    page = _page(client, "ann")
+    assert [m.split()[0] for m in _members(page)] == ["dan", "eve"]
+    assert 'name="next" value="ben"' in page  # after the group, the next other answer
+    saved = _save(client, "ann", "3", "same", _version(page), member=_members(page), next="ben")
+    assert saved.status_code == 303 and saved.headers["location"].endswith("student=ben")
+    for student in ("ann", "dan", "eve"):
+        review = _grade(out, student)["details"]["manual_review"]
+        assert (review["points"], review["comment"]) == (3.0, "same"), student
+    assert _grade(out, "cat")["status"] == "manual"
+    assert [m.split()[0] for m in _members(_page(client, "dan"))] == ["ann", "eve"]
+
+
+def test_a_group_decision_with_one_stale_member_writes_nobody(client, out):
+    _write(out, "dan", "Overfitting shows as the gap.")
+    page = _page(client, "ann")
+    assert _save(client, "dan", "1", "", _version(_page(client, "dan"))).status_code == 303
+    before = (out / "ann" / "grade.json").read_bytes()
+    response = _save(client, "ann", "4", "", _version(page), member=_members(page))
+    assert response.status_code == 409 and "dan" in response.text
+    assert (out / "ann" / "grade.json").read_bytes() == before
+
+
+def test_grouping_normalises_and_keeps_different_or_empty_answers_apart():
+    from dlgrade.review.groups import group_texts
+
+    texts = [
+        "The loss falls.",
+        "",
+        "the  LOSS falls",
+        "Something else entirely",
+        "",
+        "The los falls",
+    ]
+    assert group_texts(texts) == [[0, 2, 5], [1], [3], [4]]
+
+
+def test_progress_counts_a_group_decision_for_each_member(client, out):
+    _write(out, "dan", "Overfitting shows as the gap.")
+    page = _page(client, "ann")
+    assert "0 of 4 done" in page
+    _save(client, "ann", "4", "", _version(page), member=_members(page))
+    assert "2 of 4 done" in _page(client, "cat")
+    assert re.search(r">2c<.*?2 / 4", client.get("/", params={"token": TOKEN}).text, re.S)
+
+
+def test_the_class_page_shows_what_awaits_the_desk(client, out):
+    page = (out / "index.html").read_text()
+    assert re.search(
+        r'id="review-desk">Awaiting a TA: <b>2c</b> 3 pending, <b>4-comment</b> 3', page
+    )
+    for student in TEXTS:
+        _save(client, student, "4", "", _version(_page(client, student)))
+    page = (out / "index.html").read_text()
+    assert "<b>2c</b>" not in page.split('id="review-desk"')[1].split("</p>")[0]
+    assert "<b>4-comment</b> 3 pending" in page
+
+
+def test_the_exports_carry_the_desk_decisions(client, out):
+    for student, points in (("ann", "3"), ("ben", "1.5"), ("cat", "0")):
+        assert (
+            _save(client, student, points, "", _version(_page(client, student))).status_code == 303
+        )
+    canvas, scores = out / "canvas.csv", out / "gradescope.csv"
+    run = [sys.executable, "-m", "dlgrade", "export"]
+    column = ["--assignment-column", "HW1 (101)"]
+    subprocess.run([*run, "canvas", str(out), *column, "-o", str(canvas)], check=True)
+    subprocess.run([*run, "gradescope-manual", str(out), "-o", str(scores)], check=True)
+    totals = {row["Student"]: row["HW1 (101)"] for row in csv.DictReader(canvas.open())}
+    assert totals == {"ann": "7", "ben": "5.5", "cat": "4"}  # 2b's 4 points and the TA's
+    rows = {row["Name"]: row["Total Score"] for row in csv.DictReader(scores.open())}
+    assert rows == {"ann": "7", "ben": "5.5", "cat": "4"}
+
+
+@pytest.mark.parametrize(
+    ("item", "error"),
+    [
+        ('label = "Too much"\npoints = 5', "points = 5 is outside 0..4"),
+        ('label = ""\npoints = 1', "label must be a non-empty string"),
+        ('label = "x"\npoints = 1\nweight = 2', "needs label and points"),
+    ],
+)
+def test_a_bad_rubric_item_fails_the_manifest_at_load_time(tmp_path, item, error):
+    from reference.manifest import ManifestError, load_manifest
+
+    path = tmp_path / "course.toml"
+    path.write_text(
+        'id = "course"\ntitle = "t"\n[[parts]]\nid = "2c"\nproblem = "l1_regression"\n'
+        f'title = "r"\npoints = 4\ngrading = "manual"\n[[parts.rubric]]\n{item}\n'
+    )
+    with pytest.raises(ManifestError, match=re.escape(error)):
+        load_manifest(path)
+
+
+def test_rubric_items_add_up_to_at_most_the_parts_points(client, out):
+    labels = ["Full reflection", "Partly argued"]  # 4 + 2 points on a 4-point part
+    assert (
+        _save(client, "cat", "", "", _version(_page(client, "cat")), rubric=labels).status_code
+        == 303
+    )
+    assert (_grade(out, "cat")["points"], _grade(out, "cat")["status"]) == (4.0, "passed")
+
+
+def test_after_a_save_the_desk_goes_to_the_next_answer_still_pending(client, out):
+    _write(out, "dan", "Overfitting shows as the gap.")  # ann's group
+    page = _page(client, "ann")
+    alone = _save(client, "ann", "2", "", _version(page), next="ben")  # dan left out
+    assert alone.headers["location"].endswith("student=ben")
+    assert (
+        _save(client, "cat", "1", "", _version(_page(client, "cat")))
+        .headers["location"]
+        .endswith("student=dan")
+    )  # after cat, dan (still pending)
+    assert (
+        _save(client, "dan", "1", "", _version(_page(client, "dan")))
+        .headers["location"]
+        .endswith("student=ben")
+    )  # round to the start: ben is the one left
+
+
+def test_a_save_renders_only_the_decided_students_report_and_the_class_files(client, out):
+    for path in (out / "ann" / "report.html", out / "ben" / "report.html", out / "index.html"):
+        path.unlink()
+    assert _save(client, "ben", "2", "", _version(_page(client, "ben"))).status_code == 303
+    assert (out / "ben" / "report.html").is_file() and (out / "index.html").is_file()
+    assert not (out / "ann" / "report.html").exists()  # ann's record did not change

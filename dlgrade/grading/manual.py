@@ -14,7 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dlgrade.grading.outputs import load_records, rebuild_reports, write_student_outputs
+from dlgrade.grading.outputs import (
+    load_records,
+    load_similarity,
+    write_class_outputs,
+    write_student_outputs,
+)
 from dlgrade.records import CheckResult, GradeRecord, PartStatus
 
 REQUIRED = ("student", "part", "points")
@@ -34,6 +39,7 @@ class ManualScore:
     comment: str = ""
     ta: str = ""  # who decided (the review desk's --ta); recorded only when given
     at: str = ""  # when (ISO 8601, UTC); recorded only when given
+    rubric: tuple[str, ...] = ()  # labels of the rubric items applied; recorded only when given
 
 
 def read_manual_csv(path: Path) -> list[ManualScore]:
@@ -78,16 +84,20 @@ def _score(line: int, row: Mapping[str, str | None]) -> ManualScore:
 def merge_scores(
     out: Path, scores: Iterable[ManualScore]
 ) -> tuple[list[GradeRecord], list[GradeRecord]]:
-    """Apply `scores` to OUT's records, write the changed ones atomically and regenerate
-    every report and class file; (changed records, all records as written).
+    """Apply `scores` to OUT's records, write the changed ones atomically with their
+    reports, and regenerate the class files; (changed records, all records as written).
 
     The one path by which a TA's points reach OUT: `merge-manual` and the review desk
-    both come here. Nothing is written unless every score is valid.
+    both come here. Nothing is written unless every score is valid. Only the changed
+    students' reports are rendered again: the others do not depend on them, and a
+    desk save must not re-render the whole class.
     """
     changed = apply_manual(load_records(out), scores)
     for record in changed:
         write_student_outputs(out, record)
-    return changed, rebuild_reports(out)
+    records = load_records(out)
+    write_class_outputs(out, records, load_similarity(out))
+    return changed, records
 
 
 def apply_manual(
@@ -147,7 +157,8 @@ def reviewed(result: CheckResult, score: ManualScore) -> CheckResult:
     else:
         status = PartStatus.PARTIAL if score.points > 0 else PartStatus.FAILED
     review = {"points": score.points, "comment": score.comment}
-    review |= {key: value for key, value in (("ta", score.ta), ("at", score.at)) if value}
+    given = (("ta", score.ta), ("at", score.at), ("rubric", list(score.rubric)))
+    review |= {key: value for key, value in given if value}
     return replace(
         result,
         points=score.points,

@@ -2,8 +2,9 @@
 
 Every request must carry the token printed with the URL (`?token=...`), so another
 user of the machine, or a web page in the TA's browser, cannot read or write grades.
-Student text is rendered by autoescaping templates under a Content-Security-Policy
-that only lets the page's own script (by nonce) run.
+Student text is rendered as markdown without HTML (dlgrade.review.markdown) in
+autoescaping templates, under a Content-Security-Policy that only lets the page's own
+script (by nonce) run and loads no image but the inline figures.
 """
 
 from __future__ import annotations
@@ -22,10 +23,21 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dlgrade.grading.manual import ManualScoreError
-from dlgrade.review.desk import Desk, StaleDecision, answers, progress
+from dlgrade.grading.manual import REVIEW_KEY, ManualScoreError
+from dlgrade.review.desk import (
+    Decision,
+    Desk,
+    StaleDecision,
+    answers,
+    groups,
+    next_pending,
+    progress,
+    rubric,
+)
+from dlgrade.review.markdown import render_markdown
 from dlgrade.text import readable
 from reports.render import template_environment
+from reports.views import detail_view
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -34,6 +46,11 @@ TEMPLATES = Path(__file__).parent / "templates"
 def environment() -> jinja2.Environment:
     env = template_environment(TEMPLATES)
     env.filters["q"] = url_key
+    env.filters["markdown"] = render_markdown
+    # The figures, plots and values the report shows; the TA's own entry is shown apart.
+    env.filters["details"] = lambda details: detail_view(
+        {k: v for k, v in details.items() if k != REVIEW_KEY}
+    )
     return env
 
 
@@ -48,7 +65,9 @@ def create_app(desk: Desk, token: str) -> ASGIApp:
             f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
             "img-src data:; form-action 'self'; base-uri 'none'"
         )
-        return HTMLResponse(text, status, headers={"Content-Security-Policy": policy})
+        # No Referer: the URL carries the token.
+        headers = {"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"}
+        return HTMLResponse(text, status, headers=headers)
 
     def allowed(request: Request) -> bool:
         given = request.query_params.get("token", "")
@@ -67,22 +86,34 @@ def create_app(desk: Desk, token: str) -> ASGIApp:
         names = [a.student for a in found]
         student = _query(request, "student") or names[0]
         at = names.index(student) if student in names else 0
-        return page("part.html.j2", part=part, answers=found, at=at, answer=found[at])
+        answer, group = found[at], groups(found)[names[at]]
+        # After a save: the next answer still awaiting a TA, else simply the next one.
+        later = [a for a in found[at + 1 :] if a.student not in group]
+        later = [a.student for a in later if not a.done] or [a.student for a in later]
+        return page(
+            "part.html.j2",
+            part=part,
+            answers=found,
+            at=at,
+            answer=answer,
+            group=[found[names.index(name)] for name in group[1:]],
+            after=later[0] if later else "",
+            rubric=rubric(answer.assignment, part),
+        )
 
     async def save(request: Request) -> Response:
         part, student = request.path_params["part"], _query(request, "student") or ""
-        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
+        fields = parse_qs((await request.body()).decode("latin-1"), errors="surrogateescape")
+        form = {k: v[-1] for k, v in fields.items()}
         try:
-            points = float(form.get("points", "nan"))
-            if not math.isfinite(points):
-                raise ManualScoreError(f"points must be a number, got {form.get('points')!r}")
-            comment = form.get("comment", "").strip()
-            await run_in_threadpool(desk.decide, student, part, points, comment, form["version"])
+            decision = _decision(part, student, form, fields)
+            await run_in_threadpool(desk.apply, decision)
         except StaleDecision as stale:
             return page("conflict.html.j2", 409, part=part, answer=stale.current, form=form)
         except (ManualScoreError, ValueError, KeyError) as err:
             return PlainTextResponse(f"not saved: {err}", 400)
-        after = unquote(form.get("next", ""), errors="surrogateescape")
+        after = await run_in_threadpool(lambda: next_pending(desk.records(), part, student))
+        after = after or unquote(form.get("next", ""), errors="surrogateescape")
         return RedirectResponse(_next_url(token, part, after or student), 303)
 
     async def guard(scope: Scope, receive: Receive, send: Send) -> None:  # the token check
@@ -114,6 +145,21 @@ def _query(request: Request, name: str) -> str | None:
     query = request.scope["query_string"].decode("latin-1")
     values = parse_qs(query, errors="surrogateescape").get(name)
     return values[-1] if values else None
+
+
+def _decision(part: str, student: str, form: dict, fields: dict) -> Decision:
+    """The decision a posted form states: points (empty: the rubric items' sum), comment,
+    rubric labels, and the group members checked (`member` = url key, space, version)."""
+    text = form.get("points", "").strip()
+    points = float(text) if text else None
+    if points is not None and not math.isfinite(points):
+        raise ManualScoreError(f"points must be a number, got {text!r}")
+    versions = {student: form["version"]}
+    for member in fields.get("member", []):
+        name, _, version = member.rpartition(" ")
+        versions[unquote(name, errors="surrogateescape")] = version
+    labels = tuple(fields.get("rubric", []))
+    return Decision(part, versions, points, form.get("comment", "").strip(), labels)
 
 
 def _next_url(token: str, part: str, student: str) -> str:
