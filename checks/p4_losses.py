@@ -41,8 +41,13 @@ def epoch_counts(values: dict) -> set[int]:
     counts = set()
     for name, value in read.mapping(values, "epochs", "the notebook's epoch counts").items():
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_EPOCHS:
-            counts |= {value, value + 1} if name.lower() == "epoch" else {value}
+            counts |= {value, value + 1} if _leaf(name) == "epoch" else {value}
     return counts
+
+
+def _leaf(path: str) -> str:
+    """`n_epochs` of `n_epochs`, `config['n_epochs']` or `args.n_epochs`."""
+    return re.split(r"[.\[]", path)[-1].strip("'\"]").lower()
 
 
 def loss_series(

@@ -47,6 +47,46 @@ def test_the_length_must_fit_the_stated_epochs():
     assert epoch_counts({"epochs": {"epoch": 3}}) == {3, 4}
 
 
+def test_epochs_kept_in_a_settings_dict_or_object_are_read():
+    import types
+
+    import torch
+
+    from checks.kernel.p4_series import _epoch_counts
+
+    class Settings:
+        def __init__(self):
+            self.num_epochs = 12
+            self.lr = 0.01
+
+    namespace = {
+        "config": {"epochs": 15, "batch_size": 64},
+        "args": types.SimpleNamespace(n_epochs=8),
+        "hp": Settings(),
+        "ckpt": {"epoch": 4},
+        "np": np,  # a module: its attributes are not the student's settings
+        "model": torch.nn.Linear(2, 2),
+        "_hidden": {"epochs": 99},
+    }
+    found = _epoch_counts(namespace)
+    assert found == {
+        "config['epochs']": 15,
+        "args.n_epochs": 8,
+        "hp.num_epochs": 12,
+    }  # a checkpoint's {"epoch": 4} may be any epoch the student saved at: not a count
+    assert epoch_counts({"epochs": found}) == {15, 8, 12}
+
+
+def test_per_batch_losses_are_not_taken_when_a_config_states_the_epochs():
+    per_batch = list(np.linspace(2.3, 0.3, 40))
+    values = {
+        "series": {"losses": per_batch, "test_losses": TEST},
+        "epochs": {"config['epochs']": 4},
+    }
+    train, test = loss_series(values)
+    assert train is None and test.name == "test_losses"
+
+
 def test_accuracies_and_labels_are_not_losses():
     values = {"series": {"train_acc": [0.7, 0.8], "test_accuracy": [0.6, 0.7], "preds": [3.0, 1.0]}}
     assert loss_series(values) == (None, None)

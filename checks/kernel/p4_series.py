@@ -3,7 +3,8 @@
 Not a probe of its own (see p4_datasets). Numeric sequences in the globals
 (lists, arrays, tensors, dict entries, per-epoch records, DataFrame columns)
 by path: the grader looks among them for per-epoch losses; integer globals
-named for epochs are the epoch counts.
+named for epochs (also inside settings dicts
+and objects) are the epoch counts.
 """
 
 
@@ -16,11 +17,38 @@ def _losses(namespace, torch):
 
 
 def _epoch_counts(namespace):
-    return {
-        name: value
-        for name, value in namespace.items()
-        if "epoch" in name.lower() and type(value) is int and 1 <= value <= 10_000
-    }
+    """Integers named for epochs: globals, and one level into dicts and plain objects
+    (`config["epochs"]`, `args.num_epochs`), where students keep their settings."""
+    found = {}
+    for name, value in namespace.items():
+        if str(name).startswith("_"):
+            continue
+        try:
+            inside = _settings(name, value)
+        except Exception:  # an object whose attribute lookup raises holds nothing we read
+            inside = []
+        # inside a dict or object only a plural names a setting: a checkpoint's
+        # {"epoch": 7} may be any epoch the student saved at
+        for path, word, item in [
+            (name, name, value),
+            *((p, k, v) for p, k, v in inside if "epochs" in str(k).lower()),
+        ]:
+            if "epoch" in str(word).lower() and type(item) is int and 1 <= item <= 10_000:
+                found[path] = item
+    return found
+
+
+def _settings(name, value):
+    """(path, key, value) of a dict's string keys or a plain object's attributes."""
+    if isinstance(value, dict):
+        items = list(value.items())[:100]
+        return [(f"{name}[{key!r}]", key, item) for key, item in items if isinstance(key, str)]
+    attributes = getattr(value, "__dict__", None)
+    if not isinstance(attributes, dict) or isinstance(value, type) or callable(value):
+        return []
+    if type(value).__module__ in ("builtins",) or hasattr(value, "__spec__"):
+        return []  # modules and built-in objects hold no settings of the student's
+    return [(f"{name}.{key}", key, item) for key, item in list(attributes.items())[:100]]
 
 
 def _series(namespace, np, torch):
