@@ -185,6 +185,20 @@ def test_grade_a_part_for_two_students_by_keyboard(served, browser):
     assert (float(rows["ann"]["2c"]), float(rows["ben"]["2c"])) == (3.0, 1.0)
 
 
+def test_the_class_page_link_opens_the_running_desk(served, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from dlgrade.review.link import desk_link
+
+    out, base = served
+    with desk_link(out, f"{base}/?token={TOKEN}"):
+        browser.get((out / "index.html").as_uri())
+        browser.find_element(By.CSS_SELECTOR, '#review-desk a[href="review-desk.html"]').click()
+        WebDriverWait(browser, 30).until(lambda b: b.current_url.startswith(base))
+        assert "2c" in browser.find_element(By.TAG_NAME, "body").text
+
+
 def test_the_desk_refuses_a_browser_without_the_token(served, browser):
     from selenium.webdriver.common.by import By
 

@@ -145,9 +145,15 @@ def test_the_command_serves_the_printed_url_only_with_its_token(out):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url.split("?")[0], timeout=30)
         assert refused.value.code == 403
+        link = out / "review-desk.html"
+        assert url.replace("&", "&amp;") in link.read_text()  # the class page's way in
+        assert link.stat().st_mode & 0o777 == 0o600  # the token opens the desk: owner only
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    # stopped, the link says how to start the desk and opens nothing
+    stopped = link.read_text()
+    assert "not running" in stopped and "token=" not in stopped
 
 
 def test_the_command_refuses_a_folder_that_was_not_graded(tmp_path, capsys):
@@ -343,6 +349,7 @@ def test_the_class_page_shows_what_awaits_the_desk(client, out):
     page = (out / "index.html").read_text()
     assert "<b>2c</b>" not in page.split('id="review-desk"')[1].split("</p>")[0]
     assert "<b>4-comment</b> 3 pending" in page
+    assert '<a href="review-desk.html">' in page.split('id="review-desk"')[1].split("</p>")[0]
 
 
 def test_the_exports_carry_the_desk_decisions(client, out):

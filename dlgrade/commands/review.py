@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import secrets
+import signal
 import sys
 from pathlib import Path
 
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     from dlgrade.review.app import create_app
     from dlgrade.review.desk import Desk
+    from dlgrade.review.link import desk_link
 
     token = secrets.token_urlsafe(24)
     sock = socket.socket()
@@ -46,8 +48,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot listen on {HOST}:{args.port}: {err.strerror}", file=sys.stderr)
         return 2
     port = sock.getsockname()[1]
-    print(f"review desk: http://{HOST}:{port}/?token={token}", flush=True)
-    print("stop it with Ctrl-C", flush=True)
+    url = f"http://{HOST}:{port}/?token={token}"
     config = uvicorn.Config(create_app(Desk(args.out, args.ta), token), log_level="warning")
-    uvicorn.Server(config).run(sockets=[sock])
+    # uvicorn stops on SIGINT/SIGTERM, then raises the signal again under the handler it
+    # found: make that an exception for SIGTERM too, so the link is reset on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with desk_link(args.out, url) as link:
+            print(f"review desk: {url}", flush=True)
+            print(f"(the class page's link opens it too: {link}); stop it with Ctrl-C", flush=True)
+            uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        print("review desk stopped", flush=True)
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
