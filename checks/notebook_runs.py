@@ -8,6 +8,10 @@ with the kernel: interfered), which every check of that problem reports.
 When two files hold one problem, `checks.sources.choose` picks the more
 complete one and says why.
 
+With an `Evidence` store (dlgrade.evidence, supplied through RUNS_OVERRIDE by
+its plugin), a run kept by an earlier grading is judged again when nothing
+that produced it changed, and every new run is kept.
+
 When a run exists but a probe came back empty because the kernel stopped
 (died, was killed at a time limit, was tampered with), `require_probe` turns
 that into the same kind of verdict, naming the cell where it happened.
