@@ -5,13 +5,13 @@
     python benchmarks/regrade.py --out OUT    # keep (and resume) the first grading in OUT
 
 Steps, each timed: (1) grade the corpus (evidence kept); (2) a copy of the
-manifest gives 5-q2 more points and a judging message (checks/p5_judging.py)
-is reworded, then `regrade` re-judges: no notebook may run, and only the
+manifest gives 5-q2 more points and a judging message is reworded
+(checks/test_numpy_backprop.py), then `regrade` re-judges: no notebook may run, and only the
 5-q2 parts that earned points may change their points; (3) back to the
 original rubric and checks: every record must equal the first grading's,
 byte for byte, and every EXPECTED.toml row must agree; (4) one P5 probe's
-code changes (a comment in checks/kernel/p5_inventory.py): only notebooks
-holding problem 5 may run again. The repository files changed in (2) and (4)
+code changes (a comment in checks/kernel/p5_inventory.py), re-graded in a
+copy of OUT: only notebooks holding problem 5 may run again. The repository files changed in (2) and (4)
 are restored afterwards, whatever happens. Figures are printed, never asserted.
 """
 
@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import json
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -37,11 +38,8 @@ from dlgrade.records import CheckResult, GradeRecord
 REPO = Path(__file__).resolve().parents[1]
 FIELD = REPO / "submissions" / "field"
 MANIFEST = REPO / "reference" / "assignments" / "fall2023.toml"
-MESSAGE_FILE = REPO / "checks" / "p5_judging.py"
-MESSAGE = (
-    "is the learning rate ({lr:g}) applied?",
-    "is the learning rate ({lr:g}) applied at all?",
-)
+MESSAGE_FILE = REPO / "checks" / "test_numpy_backprop.py"
+MESSAGE = ("differs from correct backprop", "differs from the correct backprop")
 PROBE_FILE = REPO / "checks" / "kernel" / "p5_inventory.py"
 POINTS_PART, NEW_POINTS = "5-q2", 8
 
@@ -61,7 +59,7 @@ def patched(path: Path, old: str, new: str) -> Iterator[None]:
     original = path.read_text(encoding="utf-8")
     if old not in original:
         raise SystemExit(f"{path}: the text to change ({old!r}) is not there any more")
-    path.write_text(original.replace(old, new, 1), encoding="utf-8")
+    path.write_text(original.replace(old, new), encoding="utf-8")
     try:
         yield
     finally:
@@ -78,7 +76,8 @@ def changed_manifest(folder: Path) -> Path:
     return target
 
 
-def first_grading(args: argparse.Namespace, out: Path) -> float:
+def first_grading(args: argparse.Namespace, out: Path) -> float | None:
+    """Its wall time; None when OUT already held grades (a resumed run times nothing real)."""
     options = GradeOptions(
         checks_dir=default_checks_dir(),
         quick=args.quick,
@@ -93,7 +92,7 @@ def first_grading(args: argparse.Namespace, out: Path) -> float:
     print(
         f"1. first grading: {len(outcome.graded)} graded, {len(outcome.resumed)} resumed, {wall:.0f} s"
     )
-    return wall
+    return wall if not outcome.resumed else None
 
 
 def report(step: str, outcome: Outcome) -> None:
@@ -103,6 +102,8 @@ def report(step: str, outcome: Outcome) -> None:
     )
     for student, use in outcome.executed:
         print(f"   re-executed {student}/{use.source}: {use.reason}")
+    for student, why in outcome.skipped.items():
+        print(f"   not regraded {student}: {why}")
 
 
 def rubric_change(args: argparse.Namespace, out: Path, scratch: Path) -> Outcome:
@@ -145,12 +146,15 @@ def revert(args: argparse.Namespace, out: Path, first: dict[str, bytes]) -> Outc
     return outcome
 
 
-def probe_change(args: argparse.Namespace, out: Path) -> Outcome:
+def probe_change(args: argparse.Namespace, out: Path, scratch: Path) -> Outcome:
+    """On a copy of OUT: the evidence made with the changed probe must not replace OUT's."""
+    copy = scratch / "probe-changed"
+    shutil.copytree(out, copy)
     text = PROBE_FILE.read_text(encoding="utf-8")
     with patched(PROBE_FILE, text, text + "\n# a changed probe (benchmarks/regrade.py)\n"):
-        outcome = regrade(out, Settings(jobs=args.jobs))
+        outcome = regrade(copy, Settings(jobs=args.jobs))
     report("4. re-grade after one P5 probe changed", outcome)
-    grading = {s: _sources(out / s) for s in outcome.uses}
+    grading = {s: _sources(copy / s) for s in outcome.uses}
     others = [
         f"{s}/{u.source}" for s, u in outcome.executed if "p5" not in grading[s].get(u.source, ())
     ]
@@ -175,9 +179,12 @@ def main(argv: list[str] | None = None) -> None:
     first = {r.student: (out / r.student / "grade.json").read_bytes() for r in load_records(out)}
     changed = rubric_change(args, out, scratch)
     revert(args, out, first)
-    print(f"   ratio first grading / re-grade: {first_s / max(changed.wall_s, 1e-9):.1f}x")
+    if first_s is None:
+        print("   ratio: none (the first grading was resumed from OUT, not timed)")
+    else:
+        print(f"   ratio first grading / re-grade: {first_s / max(changed.wall_s, 1e-9):.1f}x")
     if not args.no_probe_change:
-        probe_change(args, out)
+        probe_change(args, out, scratch)
     print(f"grades in {out}")
 
 

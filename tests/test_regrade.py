@@ -27,7 +27,9 @@ from dlgrade.engine.records import (
     SourceFile,
 )
 from dlgrade.evidence.codec import decode_run, encode_run
-from dlgrade.evidence.store import EVIDENCE_DIR, EvidenceStore, read_uses
+from dlgrade.evidence.regrade import Settings, _students
+from dlgrade.evidence.store import EVIDENCE_DIR, EvidenceStore, read_uses, start_evidence
+from dlgrade.grading.unit import GradeOptions, options_to_dict
 from dlgrade.records import GradeRecord, Observation, ObservationKind
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,6 +137,22 @@ def test_tampered_evidence_is_refused_and_the_notebook_runs_again(graded, tmp_pa
     printed, executed = regrade(root / "out", capsys)
     assert executed == 1 and "run.json was changed after grading" in printed
     assert points(record(root / "out")) == points(record(graded / "out"))
+
+
+def test_a_manifest_regrades_its_own_edition_only(tmp_path):
+    """A fall 2023 rubric change re-judges spring 2023 students with their own manifest."""
+    manifest = changed_manifest(tmp_path, "5-q1", points=12)
+    out = tmp_path / "out"
+    for name, edition in (("ann", "fall2023"), ("ben", "spring2023")):
+        (tmp_path / "class" / name).mkdir(parents=True)
+        (out / name).mkdir(parents=True)
+        (out / name / "grade.json").write_text(json.dumps(GradeRecord(name, edition, []).to_dict()))
+        options = options_to_dict(GradeOptions(checks_dir=REPO / "checks"))
+        start_evidence(out / name, tmp_path / "class" / name, options)
+    students, skipped = _students(out, Settings(manifest=manifest), None)
+    assert skipped == {}
+    assert {s.name: s.options.manifest for s in students} == {"ann": str(manifest), "ben": None}
+    assert {s.options.evidence for s in students} == {"reuse"}
 
 
 def changed_manifest(folder: Path, part: str, points: int) -> Path:

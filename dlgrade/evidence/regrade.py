@@ -6,6 +6,8 @@ on: a notebook whose key still matches is judged from its evidence without a
 kernel; the others run again, and `use.json` says why. The record a regrade
 replaces is kept as grade.previous.json (dlgrade.grading.batch.write_unit).
 
+A `manifest` judges the students of its edition (and stays theirs for later
+regrades, until another is given); the other edition's keep their own.
 What the regrade does not decide stays: a TA's manual scores, the parts not
 asked for with `parts`, the LMS identities. A record judged wholly from
 evidence keeps the duration and devices of the grading that made the
@@ -15,6 +17,7 @@ unchanged checks writes the same record, byte for byte.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Sequence
@@ -26,6 +29,7 @@ from dlgrade.grading.batch import Launcher, run_jobs
 from dlgrade.grading.manual import REVIEW_KEY
 from dlgrade.grading.outputs import (
     GRADE_FILE,
+    OutputError,
     load_records,
     load_similarity,
     read_record,
@@ -90,12 +94,8 @@ class _Student:
 
 def regrade(out: Path, settings: Settings, only: str | None = None) -> Outcome:
     started = time.monotonic()
-    edition = _manifest_id(settings.manifest)
+    _manifest_id(settings.manifest)  # a broken file stops the regrade before anything runs
     students, skipped = _students(out, settings, only)
-    if edition is not None:  # a fall2023 manifest cannot judge a spring2023 record
-        for student in [s for s in students if s.previous.assignment != edition]:
-            skipped[student.name] = f"graded as {student.previous.assignment}, not {edition}"
-            students.remove(student)
     if not students:
         reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "no graded students"
         raise RegradeError(f"nothing in {out} can be regraded ({reasons})")
@@ -116,6 +116,7 @@ def regrade(out: Path, settings: Settings, only: str | None = None) -> Outcome:
     return Outcome(records, changes, uses, skipped, time.monotonic() - started)
 
 
+@functools.cache
 def _manifest_id(path: Path | None) -> str | None:
     """The edition a --manifest file grades, once it is known to load (None: no file)."""
     if path is None:
@@ -159,13 +160,19 @@ def _student(out: Path, name: str, settings: Settings) -> _Student | str:
     if not isinstance(folder, str) or not Path(folder).is_dir():
         where = folder if isinstance(folder, str) else "an archive"
         return f"the submission it was graded from ({where}) is not there any more"
+    try:
+        previous = read_record(out / name / GRADE_FILE)
+    except OutputError as err:
+        return str(err)
+    # A manifest grades its own edition: the other edition's students keep theirs.
+    mine = settings.manifest and _manifest_id(settings.manifest) == previous.assignment
     options = replace(
         options,
         checks_dir=settings.checks_dir or options.checks_dir,
-        manifest=str(settings.manifest) if settings.manifest else options.manifest,
+        manifest=str(settings.manifest) if mine else options.manifest,
         evidence="keep" if settings.rerun else "reuse",
     )
-    return _Student(name, Path(folder), options, read_record(out / name / GRADE_FILE))
+    return _Student(name, Path(folder), options, previous)
 
 
 def _check_parts(parts: Sequence[str], students: list[_Student]) -> None:
