@@ -8,6 +8,10 @@ with the kernel: interfered), which every check of that problem reports.
 When two files hold one problem, `checks.sources.choose` picks the more
 complete one and says why.
 
+With an `Evidence` store (dlgrade.evidence, supplied through RUNS_OVERRIDE by
+its plugin), a run kept by an earlier grading is judged again when nothing
+that produced it changed, and every new run is kept.
+
 When a run exists but a probe came back empty because the kernel stopped
 (died, was killed at a time limit, was tampered with), `require_probe` turns
 that into the same kind of verdict, naming the cell where it happened.
@@ -15,10 +19,10 @@ that into the same kind of verdict, naming the cell where it happened.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -62,6 +66,22 @@ STOP_STATUS = {
 }
 
 
+class Evidence(Protocol):
+    """Where runs are kept and found again (dlgrade.evidence.store.EvidenceStore)."""
+
+    def fetch(
+        self, source: SourceFile, probes: Sequence[Probe], watches: Sequence[Watch]
+    ) -> NotebookRun | None: ...
+
+    def keep(
+        self,
+        source: SourceFile,
+        probes: Sequence[Probe],
+        watches: Sequence[Watch],
+        run: NotebookRun,
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class ProblemRun:
     problem: str
@@ -86,8 +106,11 @@ class NotebookRuns:
         probes: dict[str, Callable[[], list[Probe]]],
         observe: Callable[[Observation], None],
         watches: dict[str, Callable[[], list[Watch]]] | None = None,
+        evidence: Evidence | None = None,
     ) -> None:
         self.submission = submission
+        # Runs kept from an earlier grading: reused when nothing that made them changed.
+        self.evidence = evidence
         self.config = config
         self.probes = probes
         self.watches = watches or {}
@@ -130,9 +153,13 @@ class NotebookRuns:
             w for pid in source.problem_ids if pid in self.watches for w in self.watches[pid]()
         ]
         watches = list({w.name: w for w in found}.values())  # problems may share a watch
-        run = run_notebook(
-            source, probes, self.config, workdir_from=self.submission.path, watches=watches
-        )
+        run = self.evidence.fetch(source, probes, watches) if self.evidence else None
+        if run is None:
+            run = run_notebook(
+                source, probes, self.config, workdir_from=self.submission.path, watches=watches
+            )
+            if self.evidence is not None:
+                self.evidence.keep(source, probes, watches, run)
         for observation in run.observations:
             self.observe(observation)
         return run

@@ -250,6 +250,8 @@ class GradeRecord:
     identities: list[Identity] = field(default_factory=list)
     late: bool = False  # the LMS marked the hand-in as late
     failed_cells: list[FailedCell] = field(default_factory=list)
+    # Notebook file -> sha256 of the evidence its parts were judged from (dlgrade.evidence).
+    evidence: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -296,4 +298,5 @@ class GradeRecord:
             identities=[Identity(**i) for i in data.get("identities", [])],
             late=data.get("late", False),
             failed_cells=[FailedCell(**c) for c in data.get("failed_cells", [])],
+            evidence=dict(data.get("evidence", {})),
         )

@@ -84,6 +84,10 @@ class GradeOptions:
     threads: int | None = None
     # How the notebooks are isolated (dlgrade.engine.isolation): never chosen for you.
     isolation: str = "bwrap"
+    # The runs' evidence in SCRATCH/evidence (dlgrade.evidence): "keep" stores it, "reuse"
+    # also judges from it when nothing that made it changed, "off" neither.
+    evidence: str = "keep"
+    manifest: str | None = None  # a manifest file to grade against (default: the edition's)
 
 
 def options_to_dict(options: GradeOptions) -> dict:
@@ -161,6 +165,12 @@ def grade_submission(
             preload_grader()  # before any notebook runs: nothing is read from disk after
         # This process grades one submission: its kernels' uids go to its launcher's ledger.
         os.environ[LEDGER_ENV] = str(scratch / LEDGER_NAME)
+        if options.evidence != "off":
+            from dlgrade.evidence.store import start_evidence
+
+            # An unpacked archive is gone after grading: nothing to re-judge it against.
+            kept = None if isinstance(submission, bytes | bytearray) else folder
+            start_evidence(scratch, kept, options_to_dict(options))
         code = _run_pytest(options, folder, scratch)
         record = _record(student, code, scratch, options, time.time() - started)
         return UnitResult(record, collect_files(record, scratch, options.junit))
@@ -216,7 +226,17 @@ def _record(
         student=student,
         duration_s=round(duration, 3),
         observations=[*record.observations, devices],
+        evidence=evidence_digests(scratch, options),
     )
+
+
+def evidence_digests(scratch: Path, options: GradeOptions) -> dict[str, str]:
+    """Notebook -> sha256 of the evidence it was judged from (dlgrade.evidence.store)."""
+    if options.evidence == "off":
+        return {}
+    from dlgrade.evidence.store import EVIDENCE_DIR, read_uses
+
+    return {use.source: use.digest for use in read_uses(scratch / EVIDENCE_DIR) if use.digest}
 
 
 def devices_note(options: GradeOptions) -> str:
@@ -353,6 +373,13 @@ def pytest_args(
     if options.problems:
         args += ["--problems", ",".join(options.problems)]
     args += ["--isolation", options.isolation]
+    if options.evidence != "off" or options.manifest:
+        args += ["-p", "dlgrade.evidence.plugin"]
+    if options.evidence != "off":
+        evidence = results_json.parent / "evidence"
+        args += ["--evidence-dir", str(evidence), "--evidence", options.evidence]
+    if options.manifest:
+        args += ["--manifest", str(options.manifest)]
     if junit is not None:
         args += ["--junitxml", str(junit)]
     return args + list(options.extra_args)

@@ -1,0 +1,258 @@
+"""`dlgrade regrade`: evidence kept once, judged again after a rubric change.
+
+One real submission (the fall 2023 full-marks example, problem 5, quick mode)
+is graded once with real sandboxed kernels; each test re-judges a copy of
+that OUT. How many notebooks ran is read from what the command reports (its
+summary line and each student's evidence/use.json), never from the clock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dlgrade.cli import main
+from dlgrade.engine.figures import figure_from
+from dlgrade.engine.records import (
+    CellResult,
+    Kept,
+    NotebookRun,
+    ProbeResult,
+    SourceFile,
+)
+from dlgrade.evidence.codec import decode_run, encode_run
+from dlgrade.evidence.regrade import Settings, _students
+from dlgrade.evidence.store import EVIDENCE_DIR, EvidenceStore, read_uses, start_evidence
+from dlgrade.grading.unit import GradeOptions, options_to_dict
+from dlgrade.records import GradeRecord, Observation, ObservationKind
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "submissions" / "examples" / "fall2023-full-marks"
+NOTEBOOK = "dlf23_hw1_prob5.ipynb"
+# A PNG signature, a 1x1 IHDR, and an IEND chunk: what the engine's PNG check accepts.
+TINY_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
+    b"\x90wS\xde\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A class of one (alice), graded once: its root holds `class/` and `out/`."""
+    root = tmp_path_factory.mktemp("regrade")
+    alice = root / "class" / "alice"
+    alice.mkdir(parents=True)
+    for name in (NOTEBOOK, "answers.toml"):
+        shutil.copy(EXAMPLE / name, alice / name)
+    argv = ["grade", str(root / "class"), "--out", str(root / "out"), "--quick"]
+    assert main([*argv, "--problems", "p5", "--jobs", "1", "--no-progress"]) == 0
+    return root
+
+
+def clone(graded: Path, target: Path) -> Path:
+    """A copy of the graded class and its OUT, the copy's evidence pointing at the copied class."""
+    shutil.copytree(graded, target)
+    grading = target / "out" / "alice" / EVIDENCE_DIR / "grading.json"
+    data = json.loads(grading.read_text())
+    data["submission"] = str(target / "class" / "alice")
+    grading.write_text(json.dumps(data))
+    return target
+
+
+def regrade(out: Path, capsys: pytest.CaptureFixture, *args: str) -> tuple[str, int]:
+    """The command's output and how many notebooks it says it executed again."""
+    capsys.readouterr()
+    assert main(["regrade", str(out), "--jobs", "1", "--no-progress", *args]) == 0
+    printed = capsys.readouterr().out
+    found = re.search(r"(\d+) re-executed", printed)
+    assert found, printed
+    return printed, int(found.group(1))
+
+
+def record(out: Path, name: str = "grade.json") -> GradeRecord:
+    return GradeRecord.from_dict(json.loads((out / "alice" / name).read_text()))
+
+
+def points(graded: GradeRecord) -> dict[str, float]:
+    return {r.part: r.points for r in graded.results}
+
+
+def test_unchanged_evidence_gives_a_byte_identical_record(graded, tmp_path, capsys):
+    out = clone(graded, tmp_path / "copy") / "out"
+    first = (out / "alice" / "grade.json").read_bytes()
+    printed, executed = regrade(out, capsys)
+    assert executed == 0 and "1 notebook(s) judged from evidence" in printed
+    assert (out / "alice" / "grade.json").read_bytes() == first
+    # The record names the evidence it was judged from: the sha256 of its key.json.
+    (digest,) = record(out).evidence.values()
+    assert [u.digest for u in read_uses(out / "alice" / EVIDENCE_DIR)] == [digest]
+
+
+def test_a_manifest_change_moves_only_its_part_and_runs_no_notebook(graded, tmp_path, capsys):
+    out = clone(graded, tmp_path / "copy") / "out"
+    before = record(out)
+    manifest = changed_manifest(tmp_path, "5-q1", points=12)
+    printed, executed = regrade(out, capsys, "--manifest", str(manifest))
+    assert executed == 0
+    assert re.search(r"alice\s+5-q1\s+6 -> 12", printed), printed
+    after = record(out)
+    assert points(after) == {**points(before), "5-q1": 12.0}
+    assert record(out, "grade.previous.json") == before  # the replaced record is kept
+
+
+def test_parts_limits_what_a_regrade_may_change(graded, tmp_path, capsys):
+    out = clone(graded, tmp_path / "copy") / "out"
+    before = record(out)
+    manifest = changed_manifest(tmp_path, "5-q1", points=12)
+    printed, executed = regrade(out, capsys, "--manifest", str(manifest), "--parts", "5-q2")
+    assert executed == 0 and "no part changed" in printed
+    assert points(record(out)) == points(before)
+
+
+def test_a_changed_notebook_is_executed_again(graded, tmp_path, capsys):
+    root = clone(graded, tmp_path / "copy")
+    path = root / "class" / "alice" / NOTEBOOK
+    notebook = json.loads(path.read_text())
+    notebook["cells"].append({"cell_type": "markdown", "metadata": {}, "source": ["Done."]})
+    path.write_text(json.dumps(notebook))
+    printed, executed = regrade(root / "out", capsys)
+    assert executed == 1
+    assert f"re-executed alice/{NOTEBOOK}: the notebook file changed" in printed
+    assert points(record(root / "out")) == points(record(graded / "out"))
+
+
+def test_tampered_evidence_is_refused_and_the_notebook_runs_again(graded, tmp_path, capsys):
+    root = clone(graded, tmp_path / "copy")
+    (run_json,) = (root / "out" / "alice" / EVIDENCE_DIR).glob("run-*/run.json")
+    run = json.loads(run_json.read_text())
+    for probe in run["probes"]:  # as if every probe had failed: a zero, were it trusted
+        probe["values"], probe["error"] = {}, "forged"
+    run_json.write_text(json.dumps(run))
+    printed, executed = regrade(root / "out", capsys)
+    assert executed == 1 and "run.json was changed after grading" in printed
+    assert points(record(root / "out")) == points(record(graded / "out"))
+
+
+def test_a_manifest_regrades_its_own_edition_only(tmp_path):
+    """A fall 2023 rubric change re-judges spring 2023 students with their own manifest."""
+    manifest = changed_manifest(tmp_path, "5-q1", points=12)
+    out = tmp_path / "out"
+    for name, edition in (("ann", "fall2023"), ("ben", "spring2023")):
+        (tmp_path / "class" / name).mkdir(parents=True)
+        (out / name).mkdir(parents=True)
+        (out / name / "grade.json").write_text(json.dumps(GradeRecord(name, edition, []).to_dict()))
+        options = options_to_dict(GradeOptions(checks_dir=REPO / "checks"))
+        start_evidence(out / name, tmp_path / "class" / name, options)
+    students, skipped = _students(out, Settings(manifest=manifest), None)
+    assert skipped == {}
+    assert {s.name: s.options.manifest for s in students} == {"ann": str(manifest), "ben": None}
+    assert {s.options.evidence for s in students} == {"reuse"}
+
+
+def changed_manifest(folder: Path, part: str, points: int) -> Path:
+    """A copy of the fall 2023 manifest with `part` worth `points` (named as its id must be)."""
+    text = (REPO / "reference" / "assignments" / "fall2023.toml").read_text()
+    block = f'id = "{part}"'
+    head, found, tail = text.partition(block)
+    assert found, part
+    tail = re.sub(r"points = \d+", f"points = {points}", tail, count=1)
+    target = folder / "manifest" / "fall2023.toml"
+    target.parent.mkdir()
+    target.write_text(head + found + tail)
+    return target
+
+
+# ------------------------------------------------------------ evidence files, no kernel
+
+
+def a_run(source: SourceFile) -> NotebookRun:
+    """A run with every kind of value the checks judge: arrays, JSON, figures, history."""
+    axes = {
+        "title": "loss",
+        "position": [0.1, 0.1, 0.8, 0.8],
+        "lines": [{"x": [0, 1], "y": [2, 1]}],
+        "images": [{"shape": [1, 1], "data": [0.5]}],
+    }
+    figure = figure_from({"axes": [axes], "suptitle": "s", "figure_id": 7}, 0, 1)
+    return NotebookRun(
+        source=source,
+        status="errors",
+        cells=(
+            CellResult(0, "ok", text="hi\n", first_line="print('hi')", duration_s=0.25),
+            CellResult(1, "error", "NameError", "name 'x' is not defined", first_line="x"),
+        ),
+        probes={
+            "p": ProbeResult("p", {"w": np.arange(6.0).reshape(2, 3), "meta": {"b": [1, 2]}}),
+            "q": ProbeResult("q", {}, "not run: kernel died", ObservationKind.KERNEL_DIED),
+        },
+        observations=(Observation(source.path.name, ObservationKind.TIMEOUT, "slow"),),
+        figures=(replace(figure, png=TINY_PNG),),
+        isolation="bubblewrap",
+        duration_s=1.5,
+        history={"w": (Kept(0, "w0", np.ones(3, dtype=np.float32), 1), Kept(1, "n", 3, 2))},
+    )
+
+
+@pytest.fixture
+def stored(tmp_path: Path) -> tuple[EvidenceStore, SourceFile, NotebookRun]:
+    """A run kept in a store whose grade.json names it."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / NOTEBOOK).write_text("{}")
+    source = SourceFile(folder / NOTEBOOK, "ipynb", "ok", ("p5",))
+    store = EvidenceStore(tmp_path / "out" / "alice" / EVIDENCE_DIR, folder, "quick/bwrap")
+    run = a_run(source)
+    store.fetch(source, [], [])
+    store.keep(source, [], [], run)
+    grade = {"evidence": store.digests()}
+    (tmp_path / "out" / "alice" / "grade.json").write_text(json.dumps(grade))
+    return store, source, run
+
+
+def test_a_run_reads_back_as_it_was_kept(stored):
+    store, source, run = stored
+    back = decode_run(next(store.folder.glob("run-*")), source)
+    assert encode_run(back).files() == encode_run(run).files()
+    assert back.figures[0].axes == run.figures[0].axes and back.figures[0].png == TINY_PNG
+    assert back.probes["p"].values["w"].dtype == np.float64
+    assert back.history["w"][0].value.dtype == np.float32
+
+
+def test_evidence_is_found_only_when_named_and_unchanged(stored):
+    store, source, run = stored
+    reuse = EvidenceStore(store.folder, store.submission, store.data_slice)
+    assert reuse.fetch(source, [], []) is not None
+    other = EvidenceStore(store.folder, store.submission, "full/bwrap")
+    assert other.fetch(source, [], []) is None
+    assert "data slice" in other.uses[-1].reason
+    (store.folder.parent / "grade.json").write_text(json.dumps({"evidence": {}}))
+    assert reuse.fetch(source, [], []) is None
+    assert "grade.json does not name this evidence" in reuse.uses[-1].reason
+
+
+def test_a_pickle_in_evidence_is_refused_even_with_matching_digests(stored):
+    """Evidence rewritten whole (files, key.json, grade.json) still reads back validated."""
+    store, source, run = stored
+    folder = next(store.folder.glob("run-*"))
+    np.savez(folder / "arrays.npz", a0=np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    listing = json.loads((folder / "key.json").read_text())
+    listing["files"]["arrays.npz"] = sha256(folder / "arrays.npz")
+    (folder / "key.json").write_text(json.dumps(listing))
+    named = {NOTEBOOK: sha256(folder / "key.json")}
+    (store.folder.parent / "grade.json").write_text(json.dumps({"evidence": named}))
+    reuse = EvidenceStore(store.folder, store.submission, store.data_slice)
+    assert reuse.fetch(source, [], []) is None
+    assert "evidence refused" in reuse.uses[-1].reason
+    assert "not a plain numeric .npz" in reuse.uses[-1].reason
+
+
+def sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
