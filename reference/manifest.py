@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from reference.rubric import RubricItem, rubric_items
+from reference.rubric import RubricError, RubricItem, rubric_items
 
 MANIFEST_DIR = Path(__file__).resolve().parent / "assignments"
 Grading = Literal["auto", "manual"]
@@ -134,6 +134,10 @@ def _part(path: Path, index: int, entry: object) -> Part:
     problem = entry["problem"]
     if importlib.util.find_spec(f"reference.{problem}") is None:
         raise ManifestError(f"{path}: {where} names problem {problem!r}, not a reference module")
+    try:
+        rubric = rubric_items(path, where, points, entry.get("rubric", []))
+    except RubricError as err:
+        raise ManifestError(str(err)) from None
     return Part(
         id=str(entry["id"]),
         problem=problem,
@@ -142,7 +146,7 @@ def _part(path: Path, index: int, entry: object) -> Part:
         grading=grading,
         visibility=visibility,
         settings=_settings(path, where, problem, entry.get("settings", {})),
-        rubric=rubric_items(path, where, points, entry.get("rubric", [])),
+        rubric=rubric,
     )
 
 

@@ -15,6 +15,10 @@ _KEYS = {"label", "points", "description"}
 MAX_ITEMS = 9  # one digit key each on the review desk
 
 
+class RubricError(ValueError):
+    """A malformed rubric; the manifest reports it as its own error."""
+
+
 @dataclass(frozen=True)
 class RubricItem:
     label: str
@@ -25,24 +29,22 @@ class RubricItem:
 def rubric_items(
     path: Path, where: str, max_points: float, table: object
 ) -> tuple[RubricItem, ...]:
-    """The validated `[[parts.rubric]]` entries of one part (ManifestError names the file)."""
-    from reference.manifest import ManifestError  # the manifest imports this module
-
+    """The validated `[[parts.rubric]]` entries of one part (RubricError names the file)."""
     if not isinstance(table, list) or len(table) > MAX_ITEMS:
-        raise ManifestError(
+        raise RubricError(
             f"{path}: {where} rubric must be up to {MAX_ITEMS} [[parts.rubric]] tables"
         )
     items = []
     for index, entry in enumerate(table):
         problem = _problem(entry, max_points)
         if problem:
-            raise ManifestError(f"{path}: {where} rubric item {index + 1}: {problem}")
+            raise RubricError(f"{path}: {where} rubric item {index + 1}: {problem}")
         items.append(
             RubricItem(entry["label"], float(entry["points"]), entry.get("description", ""))
         )
     labels = [item.label for item in items]
     if len(set(labels)) < len(labels):
-        raise ManifestError(f"{path}: {where} rubric repeats a label: {labels}")
+        raise RubricError(f"{path}: {where} rubric repeats a label: {labels}")
     return tuple(items)
 
 
