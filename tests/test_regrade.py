@@ -256,3 +256,28 @@ def sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _grade_again(root: Path, capsys: pytest.CaptureFixture, *args: str) -> str:
+    capsys.readouterr()
+    argv = ["grade", str(root / "class"), "--out", str(root / "out"), "--quick", "--problems"]
+    assert main([*argv, "p5", "--jobs", "1", "--no-progress", "--force", *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_grade_force_judges_from_matching_evidence_and_rerun_executes(graded, tmp_path, capsys):
+    root = clone(graded, tmp_path / "copy")
+    before = points(record(root / "out"))
+    printed = _grade_again(root, capsys)
+    assert "evidence: 1 notebook(s) judged from kept evidence, 0 executed" in printed
+    assert points(record(root / "out")) == before
+    printed = _grade_again(root, capsys, "--rerun")
+    assert "evidence: 0 notebook(s) judged from kept evidence, 1 executed" in printed
+    assert f"executed alice/{NOTEBOOK}" in printed
+    assert points(record(root / "out")) == before
+
+
+def test_rerun_without_force_is_refused(tmp_path, capsys):
+    argv = ["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--rerun"]
+    assert main(argv) == 2
+    assert "use it with --force" in capsys.readouterr().err

@@ -63,7 +63,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=available_cores(),
         help="submissions graded at once (default: the number of usable cores, %(default)s here)",
     )
-    parser.add_argument("--force", action="store_true", help="regrade students already graded")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="regrade students already graded: a notebook whose kept evidence still matches "
+        "(same file, same checks' probes, same data slice, same harness) is judged from it "
+        "without running again; the others run (see --rerun)",
+    )
+    parser.add_argument(
+        "--rerun",
+        action="store_true",
+        help="with --force: run every notebook again, even where its evidence still matches",
+    )
     parser.add_argument("--only", metavar="NAME", help="(re)grade only this student")
     add_grading_options(parser)
     parser.add_argument(
@@ -183,6 +194,10 @@ def problem_list(text: str) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.rerun and not args.force:
+        print("error: --rerun re-executes students already graded: use it with --force",
+              file=sys.stderr)  # fmt: skip
+        return 2
     try:
         checks = args.checks.resolve() if args.checks else default_checks_dir()
         options = GradeOptions(
@@ -194,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
             timeout_s=student_timeout(args.timeout, args.quick),
             junit=args.junit,
             isolation=args.isolation,
+            evidence="reuse" if args.force and not args.rerun else "keep",
         )
         runner = _cluster_runner(args)
         if runner is None:  # a cluster's workers check their own machines
@@ -231,6 +247,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {args.out} is full ({err}); free space and run again", file=sys.stderr)
         return 2
     print("\n".join(summary_lines(outcome, args.out)))
+    if args.force:
+        print("\n".join(evidence_lines(args.out, outcome.graded)))
     return 1 if outcome.out_full else 0  # a script must not take a full OUT for done
 
 
@@ -271,3 +289,19 @@ def _similarity_options(args: argparse.Namespace, checks: Path) -> SimilarityOpt
         )
     starters = (default,) if default.is_file() else ()
     return SimilarityOptions(starters=starters, threshold=args.similarity_threshold)
+
+
+def evidence_lines(out: Path, graded: list[str], shown: int = 10) -> list[str]:
+    """How many notebooks a --force run judged from kept evidence, and why the others ran."""
+    from dlgrade.evidence.store import EVIDENCE_DIR, read_uses
+
+    uses = [(s, u) for s in graded for u in read_uses(out / s / EVIDENCE_DIR)]
+    executed = [(s, u) for s, u in uses if u.executed]
+    lines = [
+        f"evidence: {len(uses) - len(executed)} notebook(s) judged from kept evidence, "
+        f"{len(executed)} executed"
+    ]
+    lines += [f"  executed {s}/{u.source}: {u.reason}" for s, u in executed[:shown]]
+    if len(executed) > shown:
+        lines.append(f"  ... and {len(executed) - shown} more (OUT/<student>/evidence/use.json)")
+    return lines
