@@ -156,10 +156,6 @@ def infer_scale(error_at: Callable[[float], float]) -> tuple[float, float]:
     return SCALES[index], error
 
 
-def describe_scale(factor: float) -> str:
-    return "raw 0-255 pixels" if factor == 1 else "pixels divided by 255"
-
-
 # --- Q1: was the asked generator used? ---------------------------------------------
 
 

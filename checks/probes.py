@@ -36,10 +36,6 @@ def kernel_code(name: str) -> str:
     return files("checks.kernel").joinpath(f"{name}.py").read_text(encoding="utf-8")
 
 
-def p3_probes() -> list[Probe]:
-    return []  # problem 3a reads the value history (p3_watches), not the final state
-
-
 def p3_watches() -> list[Watch]:
     return [Watch("p3", kernel_code("p3_watch"), budget_bytes=4 << 20)]
 
@@ -166,8 +162,11 @@ def _state_inputs(params: numpy_backprop.Params, prefix: str = "") -> dict[str, 
 
 
 def probes_by_problem(retrain: bool = False) -> dict[str, Callable[[], list[Probe]]]:
-    """Each problem's probes, with the run's options bound (see the --retrain option)."""
-    return {"p3": p3_probes, "p4": p4_probes, "p5": partial(p5_probes, retrain=retrain)}
+    """Each problem's probes, with the run's options bound (see the --retrain option).
+
+    Problem 3 has none: it reads the value history (p3_watches), not the final state;
+    the runners give a problem missing here no probes."""
+    return {"p4": p4_probes, "p5": partial(p5_probes, retrain=retrain)}
 
 
 PROBES_BY_PROBLEM = probes_by_problem()
