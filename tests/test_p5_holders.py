@@ -379,12 +379,12 @@ def test_positional_extras_fall_back_to_the_networks_arrays_in_layer_order(tools
     ],
 )
 def test_q2_names_an_interface_that_differs(sizes, what):
-    from checks.test_numpy_backprop import _forward_results
+    from checks.p5_forward import forward_results
 
     values = {"returned0": "[array([0., 0.]), ...]", "returned_sizes0": sizes}
     cases = [(None, 7, "raw"), (None, 7, "scaled")]
     with pytest.raises(CheckFailed, match="^interface differs: ") as failed:
-        _forward_results(None, values, cases)
+        forward_results(None, values, cases)
     assert what in failed.value.message and "on raw test sample 0 (label 7)" in failed.value.message
 
 
