@@ -36,6 +36,12 @@ def kernel_code(name: str) -> str:
     return files("checks.kernel").joinpath(f"{name}.py").read_text(encoding="utf-8")
 
 
+def p5_tools_code() -> str:
+    """The problem-5 prelude: one code in five files by job; p5_tools composes the others."""
+    parts = ("p5_layouts", "p5_chain", "p5_access", "p5_binding", "p5_tools")
+    return "".join(kernel_code(name) for name in parts)
+
+
 def p3_watches() -> list[Watch]:
     return [Watch("p3", kernel_code("p3_watch"), budget_bytes=4 << 20)]
 
@@ -70,7 +76,7 @@ def p5_probes(retrain: bool = False) -> list[Probe]:
     networks = p5_dataset_networks()
     # Raw and scaled forms of the same images: raw inputs saturate the first
     # layer (tiny gradients there), scaled ones exercise every layer.
-    prelude = kernel_code("p5_tools") + kernel_code("p5_state")
+    prelude = p5_tools_code() + kernel_code("p5_state")
     q2_inputs = {
         **state,
         "samples": np.concatenate([samples.astype(np.float64), scaled]),
@@ -103,7 +109,7 @@ def p5_probes(retrain: bool = False) -> list[Probe]:
 
 def p5_watches() -> list[Watch]:
     """The weights right after initialisation, their changes, and the notebook's own epochs."""
-    code = kernel_code("p5_tools") + kernel_code("p5_watch")
+    code = p5_tools_code() + kernel_code("p5_watch")
     return [Watch(P5_WATCH, code, budget_bytes=P5_WATCH_BUDGET), loads_watch()]
 
 

@@ -1,5 +1,5 @@
 """Problem 5: finding the weights by shapes, setting the grader's, and undoing it
-(checks/kernel/p5_tools.py, run here on plain namespaces as it runs in the kernel),
+(the checks/kernel/p5_tools.py prelude and the files sent with it, run here on plain namespaces as it runs in the kernel),
 and validating what comes back (checks/p5_values.py)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from checks.p5_values import Holder, holder_from, number, params_from, weight_history
-from checks.probes import kernel_code
+from checks.probes import p5_tools_code
 from checks.scoring import CheckFailed
 from dlgrade.engine import Kept
 from reference import numpy_backprop as ref
@@ -19,7 +19,7 @@ LAYERS = ((784, 32), (32, 32), (32, 10))
 @pytest.fixture(scope="module")
 def tools():
     namespace: dict = {}
-    exec(compile(kernel_code("p5_tools"), "p5_tools", "exec"), namespace)
+    exec(compile(p5_tools_code(), "p5_tools", "exec"), namespace)
     return namespace["_dlgrade_p5_tools"]()
 
 
