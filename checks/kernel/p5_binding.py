@@ -4,12 +4,14 @@
 `bound` calls a student's function as the notebook does: parameters the
 template lacks are bound by name to globals, else as the notebook's own calls
 (IPython's `In`) pass them, else to the network's arrays; a network it
-returns is stored in the holder (`absorb`).
+returns is stored in the holder (`absorb`). `as_called` makes one of the
+notebook's own calls again, whole, through `bound` (Q4's re-training).
 """
 
 
 def _dlgrade_p5_binding(search, access):
     import ast
+    import contextlib
     import inspect
     import types
 
@@ -20,8 +22,9 @@ def _dlgrade_p5_binding(search, access):
     filled = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
     def notebook_calls(namespace, name):
-        """The notebook's own calls of `name` (from IPython's input history), outside any
-        function first: their arguments are the notebook's globals."""
+        """[(assignment targets, ast.Call)] of the notebook's own calls of `name` (from IPython's
+        input history), outside any function first: their arguments are the notebook's globals.
+        A call whose result is not assigned has no targets."""
         sources = namespace.get("In")
         top, inner = [], []
         for source in sources if isinstance(sources, list) else ():
@@ -37,10 +40,21 @@ def _dlgrade_p5_binding(search, access):
                 if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
                 for node in ast.walk(scope)
             }
+            assigned = {
+                id(node.value): node.targets
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+            }
             for node in ast.walk(tree):
                 if isinstance(node, ast.Call) and getattr(node.func, "id", None) == name:
-                    (inner if id(node) in nested else top).append(node)
+                    targets = assigned.get(id(node), [])
+                    (inner if id(node) in nested else top).append((targets, node))
         return top + inner
+
+    def evaluate(namespace, node):
+        """The notebook's own expression `node`, evaluated again in its globals."""
+        code = compile(ast.Expression(node), "<notebook call>", "eval")
+        return eval(code, namespace)  # noqa: S307 -- the student's own expression, in their kernel
 
     def plain_expression(node):
         """A name, constant, attribute or subscript of those: safe to evaluate again."""
@@ -62,8 +76,7 @@ def _dlgrade_p5_binding(search, access):
             if node is None or not plain_expression(node):
                 continue
             try:
-                expression = ast.Expression(node)
-                return True, eval(compile(expression, "<notebook call>", "eval"), namespace)
+                return True, evaluate(namespace, node)
             except Exception:  # noqa: BLE001 -- a name local to the calling function
                 continue
         return False, None
@@ -136,7 +149,7 @@ def _dlgrade_p5_binding(search, access):
                 if p.name not in arguments and p.default is p.empty and p.kind in filled
             ]
             if missing and not calls:
-                calls.extend(notebook_calls(namespace, name))
+                calls.extend(call for _, call in notebook_calls(namespace, name))
             for parameter in missing:
                 value = namespace.get(parameter.name)
                 ok = parameter.name in namespace and not callable(value)
@@ -153,4 +166,72 @@ def _dlgrade_p5_binding(search, access):
 
         return call
 
-    return types.SimpleNamespace(bound=bound, absorb=absorb)
+    # --- One of the notebook's calls, made again whole (Q4's re-training) ---------------
+
+    def call_arguments(namespace, call):
+        """(args, kwargs) of the notebook's `call` evaluated now, or None when it cannot be made
+        here (a starred argument, or one naming a local variable of the function it was in)."""
+        if any(isinstance(a, ast.Starred) for a in call.args):
+            return None
+        if any(k.arg is None for k in call.keywords):
+            return None
+        try:
+            args = [evaluate(namespace, a) for a in call.args]
+            kwargs = {k.arg: evaluate(namespace, k.value) for k in call.keywords}
+        except Exception:  # noqa: BLE001 -- not reproducible outside its context
+            return None
+        return args, kwargs
+
+    def assign(namespace, target, value):
+        if isinstance(target, ast.Name):
+            namespace[target.id] = value
+        elif isinstance(target, ast.Tuple | ast.List):
+            values = list(value)
+            if len(values) == len(target.elts):
+                for part, item in zip(target.elts, values, strict=True):
+                    assign(namespace, part, item)
+
+    def assigned_names(targets):
+        found = []
+        for target in targets:
+            parts = target.elts if isinstance(target, ast.Tuple | ast.List) else [target]
+            found += [p.id for p in parts if isinstance(p, ast.Name)]
+        return found
+
+    def as_called(namespace, name, found):
+        """(call, names): call() makes the first of the notebook's calls of `name` that can be
+        made here again, through `bound`: its arguments evaluated in the globals each time, its
+        result assigned to the names the notebook assigned it to (`names`, to put back with
+        `keeping`); a plain call when none can be made here."""
+        targets, made = [], None
+        for call_targets, node in notebook_calls(namespace, name):
+            if call_arguments(namespace, node) is not None:
+                targets, made = call_targets, node
+                break
+        function = bound(namespace, name, found)
+
+        def call():
+            arguments = call_arguments(namespace, made) if made is not None else None
+            args, kwargs = arguments if arguments is not None else ([], {})
+            result = function(*args, **kwargs)
+            for target in targets:
+                assign(namespace, target, result)
+            return result
+
+        return call, assigned_names(targets)
+
+    @contextlib.contextmanager
+    def keeping(namespace, names):
+        """Puts the global `names` back as the notebook had them."""
+        missing = object()
+        saved = {name: namespace.get(name, missing) for name in names}
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is missing:
+                    namespace.pop(name, None)
+                else:
+                    namespace[name] = value
+
+    return types.SimpleNamespace(bound=bound, absorb=absorb, as_called=as_called, keeping=keeping)

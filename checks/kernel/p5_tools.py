@@ -4,7 +4,8 @@ read and write them there, and call the student's functions as the notebook does
 
 Sent as one code with p5_layouts (the starter's kinds of holder), p5_chain
 (the network by its shape chain; `find`), p5_access (reading, writing,
-saving and restoring a holder's arrays) and p5_binding (`bound`/`absorb`);
+saving and restoring a holder's arrays) and p5_binding (`bound`/`absorb`,
+`as_called`);
 see checks.probes.p5_tools_code.
 
 Everything is built by one call of `_dlgrade_p5_tools()` so that hooks a
@@ -24,6 +25,8 @@ def _dlgrade_p5_tools():
     return types.SimpleNamespace(
         bound=binding.bound,
         absorb=binding.absorb,
+        as_called=binding.as_called,
+        keeping=binding.keeping,
         as_float=access.as_float,
         find=search.find,
         read=access.read,
