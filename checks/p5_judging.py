@@ -156,8 +156,21 @@ def infer_scale(error_at: Callable[[float], float]) -> tuple[float, float]:
     return SCALES[index], error
 
 
-def describe_scale(factor: float) -> str:
-    return "raw 0-255 pixels" if factor == 1 else "pixels divided by 255"
+def init_statistics(layer: int, w: np.ndarray, fan: int, stds: list[str]) -> list[str]:
+    """Std within a statistical band of 1/sqrt(fan), mean near 0 (5 standard errors)."""
+    expected = 1 / np.sqrt(fan)
+    found = float(w.std())
+    stds.append(f"std(weights[{layer}]) = {found:.4f}")
+    band = 5 / np.sqrt(2 * w.size) + 0.01  # relative standard error of a sample std
+    problems = []
+    if abs(found / expected - 1) > band:
+        problems.append(
+            f"weights[{layer}] has standard deviation {found:.4g}; expected "
+            f"1/sqrt(max(n_in, n_out)) = 1/sqrt({fan}) = {expected:.4g} (within {band:.0%})"
+        )
+    if abs(float(w.mean())) > 5 * expected / np.sqrt(w.size):
+        problems.append(f"weights[{layer}] has mean {w.mean():.3g}; expected about 0")
+    return problems
 
 
 # --- Q1: was the asked generator used? ---------------------------------------------

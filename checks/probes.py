@@ -36,8 +36,10 @@ def kernel_code(name: str) -> str:
     return files("checks.kernel").joinpath(f"{name}.py").read_text(encoding="utf-8")
 
 
-def p3_probes() -> list[Probe]:
-    return []  # problem 3a reads the value history (p3_watches), not the final state
+def p5_tools_code() -> str:
+    """The problem-5 prelude: one code in five files by job; p5_tools composes the others."""
+    parts = ("p5_layouts", "p5_chain", "p5_access", "p5_binding", "p5_tools")
+    return "".join(kernel_code(name) for name in parts)
 
 
 def p3_watches() -> list[Watch]:
@@ -74,7 +76,7 @@ def p5_probes(retrain: bool = False) -> list[Probe]:
     networks = p5_dataset_networks()
     # Raw and scaled forms of the same images: raw inputs saturate the first
     # layer (tiny gradients there), scaled ones exercise every layer.
-    prelude = kernel_code("p5_tools") + kernel_code("p5_state")
+    prelude = p5_tools_code() + kernel_code("p5_state")
     q2_inputs = {
         **state,
         "samples": np.concatenate([samples.astype(np.float64), scaled]),
@@ -107,7 +109,7 @@ def p5_probes(retrain: bool = False) -> list[Probe]:
 
 def p5_watches() -> list[Watch]:
     """The weights right after initialisation, their changes, and the notebook's own epochs."""
-    code = kernel_code("p5_tools") + kernel_code("p5_watch")
+    code = p5_tools_code() + kernel_code("p5_watch")
     return [Watch(P5_WATCH, code, budget_bytes=P5_WATCH_BUDGET), loads_watch()]
 
 
@@ -166,8 +168,11 @@ def _state_inputs(params: numpy_backprop.Params, prefix: str = "") -> dict[str, 
 
 
 def probes_by_problem(retrain: bool = False) -> dict[str, Callable[[], list[Probe]]]:
-    """Each problem's probes, with the run's options bound (see the --retrain option)."""
-    return {"p3": p3_probes, "p4": p4_probes, "p5": partial(p5_probes, retrain=retrain)}
+    """Each problem's probes, with the run's options bound (see the --retrain option).
+
+    Problem 3 has none: it reads the value history (p3_watches), not the final state;
+    the runners give a problem missing here no probes."""
+    return {"p4": p4_probes, "p5": partial(p5_probes, retrain=retrain)}
 
 
 PROBES_BY_PROBLEM = probes_by_problem()

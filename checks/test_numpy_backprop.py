@@ -18,9 +18,7 @@ only a sanity gate and the gradient check (Q3) carries the points.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from functools import cache, partial
+from functools import partial
 
 import numpy as np
 import pytest
@@ -28,52 +26,28 @@ import pytest
 from checks import weights_source
 from checks.notebook_runs import require_probe
 from checks.offline import unless_offline
+from checks.p5_forward import Q2_RTOL, dataset_problems, forward_diagnosis, forward_results
+from checks.p5_interface import explained, interface, no_weights
 from checks.p5_judging import (
-    dataset_report_problems,
     infer_scale,
-    matched_transform,
-    row_index,
-    scale_diagnosis,
+    init_statistics,
     seed_layout,
-    telling_factor,
-    uniform_factor,
     unseeded,
     update_error,
     update_rtol,
 )
-from checks.p5_training import TrainingStart, first_sample, precision, training_start
-from checks.p5_values import (
-    LAYERS,
-    GraderError,
-    Holder,
-    WeightHistory,
-    array,
-    holder_from,
-    number,
-    params_from,
-    weight_history,
-)
-from checks.p5_variants import BUGS, FORWARD_BUGS, buggy_forward, buggy_step
-from checks.probes import P5_WATCH, p5_dataset, p5_dataset_networks, p5_samples
+from checks.p5_trained import held_transform, q4_concerns, train_reference_curve, trained_weights
+from checks.p5_training import TrainingStart, precision, training_start
+from checks.p5_update import q3_message
+from checks.p5_values import LAYERS, Holder, WeightHistory, params_from, weight_history
+from checks.probes import P5_WATCH, p5_samples
 from checks.scoring import CheckFailed, prerequisite_failed
 from dlgrade.data import load
 from dlgrade.data.derived import cached_value
 from dlgrade.engine import NotebookRun
-from dlgrade.engine.cells import why_undefined
 from reference import numpy_backprop as ref
 
-Q2_RTOL = 1e-6  # loss of one forward pass
 Q4_GATE = {False: 0.5, True: 0.3}  # final test accuracy, by quick mode
-# How the engine says a probe has nothing because of the student's code: the kernel died
-# or was stopped, the student's functions ran past the time limit, they returned values
-# the grader refuses. Anything else is the grader's own probe failing.
-STUDENT_PROBE_ERRORS = (
-    "not run:",
-    "kernel died",
-    "probe timed out",
-    "refused:",
-    "the probe left no results",
-)
 
 
 @pytest.fixture(scope="session")
@@ -102,70 +76,6 @@ def computes_in(p5: NotebookRun) -> str:
     return precision(p5.kept(P5_WATCH)).lowest
 
 
-# --- Reaching the student's code -------------------------------------------------------
-
-
-def probe_values(run: NotebookRun, name: str, needed: str) -> dict:
-    """A probe's values; its failure is the student's only when their code caused it."""
-    result = run.probe(name)
-    if result.error:
-        require_probe(run, result, needed)  # the kernel died or was stopped: that status
-        if any(part.startswith(STUDENT_PROBE_ERRORS) for part in result.error.split("; ")):
-            raise CheckFailed(f"the grader could not call {needed}: {result.error}")
-        raise GraderError(f"the grader's probe {name!r} failed (please report): {result.error}")
-    return result.values
-
-
-def interface(run: NotebookRun, name: str, needed: str) -> tuple[dict, Holder]:
-    """The probe's values once the names it needs and the weights were found; else why not."""
-    values = probe_values(run, name, needed)
-    missing = values.get("missing")
-    if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
-        raise GraderError(f"probe {name!r} did not say which names are missing: {missing!r}")
-    if missing:
-        raise CheckFailed(
-            "; ".join(f"{m} is not defined because {why_undefined(run, m)}" for m in missing)
-        )
-    holder = holder_from(values.get("holder"))
-    if holder is None:
-        raise CheckFailed(no_weights(run))
-    return values, holder
-
-
-def no_weights(run: NotebookRun) -> str:
-    """'interface not found: ...' with what the notebook holds instead, and why."""
-    values = run.probe("p5_inventory").values
-    inventory, defined = values.get("inventory", {}), values.get("defined", {})
-    found = []
-    if isinstance(inventory, dict):
-        for kind in ("containers", "arrays", "classes", "functions"):
-            items = inventory.get(kind, [])
-            if isinstance(items, list) and items:
-                found.append(f"{kind}: " + ", ".join(str(i) for i in items[:12]))
-    listing = "; ".join(found) or "nothing usable"
-    if isinstance(defined, dict) and "weights" in defined:
-        cause = f"; `weights` is a {str(defined['weights'])[:40]}"
-    else:
-        cause = f"; `weights` is not defined because {why_undefined(run, 'weights')}"
-    return (
-        "interface not found: the notebook must hold its 784-32-32-10 network as `weights` and "
-        "`biases`, lists of 3 arrays as in the starter (weights (n_in, n_out) or (n_out, n_in)), "
-        f"and no complete set was found{cause}; found {listing}"
-    )
-
-
-_UNDEFINED = re.compile(r"NameError: name '(\w+)' is not defined")
-
-
-def explained(run: NotebookRun, error: object) -> str:
-    """The student's error, with why the name a NameError misses is missing."""
-    text = str(error)[:500]
-    match = _UNDEFINED.search(text)
-    if match is None:
-        return text
-    return f"{text} ({match.group(1)} is not defined because {why_undefined(run, match.group(1))})"
-
-
 def add_note(record, note: str) -> None:
     if note:
         record.add("note", note)
@@ -186,7 +96,7 @@ def test_q1_initialisation(p5, history, start, part, record):
     notes = [holder.note()]
     problems, stds = [], []
     for layer, (n_in, n_out) in enumerate(LAYERS):
-        problems += _init_statistics(layer, init.params.weights[layer], max(n_in, n_out), stds)
+        problems += init_statistics(layer, init.params.weights[layer], max(n_in, n_out), stds)
         b = init.params.biases[layer]
         if np.any(b != 0):
             problems.append(
@@ -219,23 +129,6 @@ def test_q1_initialisation(p5, history, start, part, record):
         add_note(record, "; ".join(n for n in notes if n))
 
 
-def _init_statistics(layer: int, w: np.ndarray, fan: int, stds: list[str]) -> list[str]:
-    """Std within a statistical band of 1/sqrt(fan), mean near 0 (5 standard errors)."""
-    expected = 1 / np.sqrt(fan)
-    found = float(w.std())
-    stds.append(f"std(weights[{layer}]) = {found:.4f}")
-    band = 5 / np.sqrt(2 * w.size) + 0.01  # relative standard error of a sample std
-    problems = []
-    if abs(found / expected - 1) > band:
-        problems.append(
-            f"weights[{layer}] has standard deviation {found:.4g}; expected "
-            f"1/sqrt(max(n_in, n_out)) = 1/sqrt({fan}) = {expected:.4g} (within {band:.0%})"
-        )
-    if abs(float(w.mean())) > 5 * expected / np.sqrt(w.size):
-        problems.append(f"weights[{layer}] has mean {w.mean():.3g}; expected about 0")
-    return problems
-
-
 # --- Q2: forward pass ---------------------------------------------------------
 
 
@@ -246,7 +139,7 @@ def test_q2_forward_pass(p5, record):
     samples, labels = p5_samples()
     cases = [(s, int(y), "raw") for s, y in zip(samples, labels, strict=True)]
     cases += [(s / 255.0, int(y), "scaled") for s, y in zip(samples, labels, strict=True)]
-    losses, guesses = _forward_results(p5, values, cases)
+    losses, guesses = forward_results(p5, values, cases)
     params = ref.init_params()
 
     def loss_error(factor: float) -> float:
@@ -272,111 +165,11 @@ def test_q2_forward_pass(p5, record):
             )
     if problems:
         # Naming the mistake runs the reference on the student's values: not on their machine.
-        diagnosis = unless_offline(lambda: _forward_diagnosis(losses, cases, params, factor), "")
+        diagnosis = unless_offline(lambda: forward_diagnosis(losses, cases, params, factor), "")
         raise CheckFailed(f"feed_forward_sample{diagnosis}: " + "; ".join(problems[:4]))
-    dataset = _dataset_problems(p5, values, factor)
+    dataset = dataset_problems(p5, values, factor)
     if dataset:  # Q2 asks for both functions
         raise CheckFailed(f"feed_forward_sample is right, but {dataset}")
-
-
-def _forward_diagnosis(
-    losses: list[float], cases: Sequence, params: ref.Params, factor: float
-) -> str:
-    """' matches a known mistake (...)' when the losses are a known wrong forward pass."""
-    for bug, description in FORWARD_BUGS.items():
-        wrong = [buggy_forward(params, s * factor, y, bug) for s, y, _ in cases]
-        if np.allclose(losses, wrong, rtol=Q2_RTOL, equal_nan=True):
-            return f" matches a known mistake ({description})"
-    if not np.all(np.isfinite(losses)):
-        return (
-            " returns a nan loss, the log of a number <= 0 (the loss must be the cross-entropy "
-            "of the softmax probabilities)"
-        )
-    return ""
-
-
-def _forward_results(
-    run: NotebookRun, values: dict, cases: Sequence
-) -> tuple[list[float], list[np.ndarray]]:
-    """Each case's (loss, guess) from the probe, validated; the student's errors named."""
-    losses, guesses = [], []
-    for k, (_, label, kind) in enumerate(cases):
-        where = f"on {kind} test sample {k % (len(cases) // 2)} (label {label})"
-        if f"error{k}" in values:
-            raise CheckFailed(
-                f"feed_forward_sample raised {explained(run, values[f'error{k}'])} {where}"
-            )
-        if f"returned{k}" in values:
-            raise CheckFailed(
-                f"interface differs: returns {_returned(values.get(f'returned_sizes{k}'))}, not "
-                f"(loss, one_hot_guess); {where} feed_forward_sample returned "
-                f"{values[f'returned{k}']}"
-            )
-        when = f"{where}, feed_forward_sample returned"
-        losses.append(_loss(values, f"loss{k}", when))
-        guess = array(values, f"guess{k}", "a guess", when)
-        if guess.size != 10:
-            raise CheckFailed(
-                f"{when} a guess of shape {guess.shape}; expected a one-hot vector of length 10"
-            )
-        guesses.append(guess.reshape(10))
-    return losses, guesses
-
-
-def _returned(sizes: object) -> str:
-    """What feed_forward_sample returned instead, from the sizes of the returned items."""
-    if not isinstance(sizes, list) or not all(isinstance(n, int) for n in sizes):
-        return "something else"
-    if len(sizes) >= 3 and sizes[-1] == 10 and 32 in sizes:
-        return "the activations"  # one per layer, the output last
-    if sizes == [10]:
-        return "one vector of 10 values"
-    return f"{len(sizes)} value{'s' * (len(sizes) != 1)}"
-
-
-def _loss(values: dict, key: str, when: str) -> float:
-    """The loss as one number; NaN or infinity stays, to be compared with the reference's."""
-    raw = values.get(key)
-    if isinstance(raw, float | np.ndarray) and np.size(raw) == 1:
-        value = float(np.asarray(raw, dtype=float).reshape(()))
-        if not np.isfinite(value):
-            return value
-    return number(values, key, "a loss", when)
-
-
-def _dataset_problems(run: NotebookRun, values: dict, sample_factor: float) -> str:
-    """What is wrong with feed_forward_dataset on the fixed set ('' when nothing).
-
-    It ran on one trained network twice (p5_dataset_networks): for raw pixels
-    and for pixels / 255. A function that uses raw pixels must be right on the
-    first, one that divides by 255 itself on the second; problems are named
-    for the scale feed_forward_sample uses.
-    """
-    x, y = p5_dataset()
-    what = f"feed_forward_dataset(x, y) on {len(x)} fixed test images"
-    if "raw_printed" not in values:
-        why = why_undefined(run, "feed_forward_dataset")
-        return f"feed_forward_dataset is not defined because {why}"
-    networks = p5_dataset_networks()
-    found = {}
-    for tag, factor in (("raw", 1.0), ("scaled", 1 / 255)):
-        error = values.get(f"{tag}_error")
-        printed = str(values.get(f"{tag}_printed") or "")
-        returned = values.get(f"{tag}_returned")
-        text = printed + ("\n" + str(returned) if returned else "")
-        if error:
-            found[factor] = f"{what} raised {explained(run, error)}"
-            continue
-        if not text.strip():
-            found[factor] = f"{what} printed nothing; expected the average loss and the accuracy"
-            continue
-        loss, accuracy = ref.evaluate(networks[tag], x * factor, y)
-        problems = dataset_report_problems(text, loss, round(accuracy * len(x)), len(x))
-        if not problems:
-            return ""
-        shown = " / ".join(line.strip() for line in printed.splitlines() if line.strip())
-        found[factor] = f"{what}: {'; '.join(problems)}; it printed: {shown[:300]!r}"
-    return found.get(sample_factor) or next(iter(found.values()))
 
 
 # --- Q3: one SGD step ----------------------------------------------------------
@@ -452,46 +245,6 @@ def test_q3_train_one_sample(q3_updates, train_scale, computes_in, record):
     record.add("found", f"largest relative difference from the reference update: {worst:.2e}")
 
 
-def q3_message(
-    start: ref.Params, found: ref.Params, x: np.ndarray, label: int, where: str, factor: float = 1.0
-) -> str:
-    """The most specific explanation of a wrong update: none made, a known mistake or a
-    constant factor (under either input scale), else the layers that differ from the
-    reference under input scale `factor`."""
-    if all(np.array_equal(f, s) for f, s in zip(found.weights, start.weights, strict=True)):
-        return (
-            f"train_one_sample did not change the weights on {where}: the update lines must "
-            "modify the network's weights"
-        )
-    for scale in dict.fromkeys((factor, 1.0, 1 / 255)):
-        correct = ref.step(start, x * scale, label)[0]
-        for bug, description in BUGS.items():
-            wrong = buggy_step(start, x * scale, label, ref.LEARNING_RATE, bug)
-            if update_error(start, found, wrong) < 1e-6:
-                return (
-                    f"the update on {where} differs from correct backprop (relative error "
-                    f"{update_error(start, found, correct):.2g}) and matches a known mistake: "
-                    f"{description}"
-                )
-        c = uniform_factor(start, found, correct)
-        if c is not None and telling_factor(c):  # "1 times the correct one" explains nothing
-            return f"the update on {where} is off by a constant factor: {scale_diagnosis(c)}"
-    correct = ref.step(start, x * factor, label)[0]
-    layers = [
-        f"weights[{i}]"
-        for i, (f, s, e) in enumerate(
-            zip(found.weights, start.weights, correct.weights, strict=True)
-        )
-        if not np.allclose(f - s, e - s, rtol=1e-6, atol=1e-12)
-    ]
-    return (
-        f"the update on {where} differs from correct backprop (relative error "
-        f"{update_error(start, found, correct):.2g}); wrong layers: "
-        f"{', '.join(layers) or 'biases only'}. Expected the gradient of the cross-entropy of "
-        "softmax outputs with sigmoid hidden layers"
-    )
-
-
 # --- Q4: the student's training loop ----------------------------------------------
 
 
@@ -503,21 +256,12 @@ def reference_curve(quick: bool, q4_scale) -> list[float]:
     scaled = q4_scale[0][0] != 1.0
     return cached_value(
         "p5-reference-curve",
-        lambda: _reference_curve(quick, scaled),
+        lambda: train_reference_curve(quick, scaled),
         datasets=("mnist",),
         code=(ref,),
         quick=quick,
         scaled=scaled,
     )
-
-
-def _reference_curve(quick: bool, scaled: bool) -> list[float]:
-    mnist = load("mnist")
-    limit = 6000 if quick else None
-    history = ref.train(
-        mnist.x_train[:limit], mnist.y_train[:limit], mnist.x_test, mnist.y_test, scale=scaled
-    )
-    return [round(r.test_acc, 4) for r in history[1:]]
 
 
 @pytest.mark.part("5-q4")
@@ -526,10 +270,10 @@ def test_q4_training_reaches_accuracy(
 ):
     values, holder = interface(p5, "p5_q4", "train_one_epoch()")
     factor, scale_note = q4_scale
-    epochs, how = _trained_weights(p5, values, history, holder)
+    epochs, how = trained_weights(p5, values, history, holder)
     record.add("found", how)
     concern = weights_source.report(
-        _q4_concerns(p5, values, history), p5.source.path.name, grader.observe, record
+        q4_concerns(p5, values, history), p5.source.path.name, grader.observe, record
     )
     mnist = load("mnist")
     inputs = mnist.x_test * factor[0] + factor[1]
@@ -570,76 +314,6 @@ def test_q4_training_reaches_accuracy(
     weights_source.apply_credit(concern, part.setting(weights_source.CREDIT_SETTING, 1.0))
 
 
-def _q4_concerns(
-    run: NotebookRun, values: dict, history: WeightHistory
-) -> list[weights_source.Concern | None]:
-    """Weights loaded from a file before the last epoch the grader judges (or while the
-    grader ran train_one_epoch), and an epoch count other than asked by the notebook."""
-    shapes = [(n_in, n_out) for n_in, n_out in LAYERS]
-    if values.get("decision") == "retrain":
-        # The notebook's own saves count (a file it wrote holds its training); only what
-        # train_one_epoch loaded while the grader ran it made the weights judged.
-        probed = weights_source.probed_loads(values, (f"loads{e}" for e in range(3)))
-        found = weights_source.weight_loads(weights_source.read_loads(run) + probed, shapes, None)
-        loads = [load for load in found if load.cell == weights_source.PROBE_CELL]
-        return [weights_source.loaded_concern(run, loads, "the weights train_one_epoch left")]
-    epochs = history.epochs
-    if values.get("decision") != "notebook" or not epochs:
-        return []
-    loads = weights_source.weight_loads(
-        weights_source.read_loads(run), shapes, max(s.cell for s in epochs)
-    )
-    return [
-        weights_source.loaded_concern(run, loads, "the trained weights"),
-        weights_source.epochs_concern(len(epochs)),
-    ]
-
-
-def _trained_weights(
-    run: NotebookRun, values: dict, history: WeightHistory, holder: Holder
-) -> tuple[list[ref.Params], str]:
-    """The weights after each epoch, and which training produced them."""
-    decision = values.get("decision")
-    if decision == "notebook":
-        broken = [message for event, message in history.unreadable if event == "epoch"]
-        if broken:
-            raise CheckFailed(f"the notebook's own training could not be judged: {broken[0]}")
-        epochs = history.epochs
-        if not epochs:
-            raise GraderError(
-                "the notebook trained, but the grader kept none of its epochs (please report)"
-            )
-        cells = sorted({s.cell + 1 for s in epochs})
-        how = (
-            f"the notebook's own training: {len(epochs)} epoch{'s' * (len(epochs) > 1)} in cell "
-            + ", ".join(map(str, cells))
-        )
-        return [_finite(s.params) for s in epochs], how
-    if decision != "retrain":
-        raise GraderError(f"probe 'p5_q4' made no decision: {decision!r}")
-    reason = str(values.get("reason", ""))[:300]
-    error = values.get("error")
-    if error:
-        raise CheckFailed(
-            f"train_one_epoch() failed when the grader trained again, because {reason}: "
-            f"{explained(run, error)}"
-        )
-    epochs = [
-        _finite(params_from(values, f"e{e}_", holder.orientation, f"after epoch {e + 1}", False))
-        for e in range(3)
-    ]
-    return epochs, f"re-trained by the grader from its own start, because {reason}"
-
-
-def _finite(params: ref.Params) -> ref.Params:
-    # A diverged run is judged by its accuracy, not refused: NaN weights predict nothing.
-    return ref.Params(
-        tuple(np.nan_to_num(w) for w in params.weights),
-        tuple(np.nan_to_num(b) for b in params.biases),
-        params.orientation,
-    )
-
-
 @pytest.fixture(scope="session")
 def q4_scale(p5: NotebookRun, request: pytest.FixtureRequest) -> tuple[tuple[float, float], str]:
     """((a, b), note): a raw test pixel p reaches the student's network as a * p + b.
@@ -650,7 +324,7 @@ def q4_scale(p5: NotebookRun, request: pytest.FixtureRequest) -> tuple[tuple[flo
     its MNIST image by content, so shuffled or renamed data is read too. Times
     the scale train_one_sample applies itself when Q3 could tell it (1 otherwise).
     """
-    transform, held = _held_transform(p5)
+    transform, held = held_transform(p5)
     try:
         internal, error = request.getfixturevalue("train_scale")
     except CheckFailed:  # Q3 reports it; training is then judged as the notebook holds inputs
@@ -668,32 +342,3 @@ def q4_scale(p5: NotebookRun, request: pytest.FixtureRequest) -> tuple[tuple[flo
     scale = "divided by 255" if np.isclose(a, 1 / 255, rtol=1e-9) else f"times {a:.4g}"
     shift = f", plus {b:.3g}" if b else ""
     return (a, b), f"judged with the inputs your training used: pixels {scale}{shift}"
-
-
-def _held_transform(run: NotebookRun) -> tuple[tuple[float, float] | None, bool]:
-    """(the notebook's input transform or None, whether it holds image-shaped inputs at all)."""
-    raw, index = _mnist_rows()
-    sample = first_sample(run.kept(P5_WATCH))
-    if sample is not None:
-        transform = matched_transform(sample[None], raw, index)
-        if transform is not None:
-            return transform, True
-    values = run.probe("p5_q4").values
-    names = values.get("inputs") if isinstance(values.get("inputs"), list) else []
-    found = []
-    for i, name in enumerate(names):
-        held = array(values, f"input{i}_head", f"{name}[:8]", "as the notebook holds it")
-        transform = matched_transform(held, raw, index)
-        if transform is not None:
-            found.append((transform == (1.0, 0.0), "train" not in str(name).lower(), transform))
-    # A scaled copy beside the raw pixels is the one made to train on; training sets first.
-    best = min(found, key=lambda f: f[:2], default=None)
-    return (best[2] if best else None), sample is not None or bool(names)
-
-
-@cache
-def _mnist_rows() -> tuple[np.ndarray, dict[bytes, int]]:
-    """Every MNIST image (train, then test) as 784 raw pixels, and their content index."""
-    mnist = load("mnist")
-    raw = np.concatenate([mnist.x_train.reshape(-1, 784), mnist.x_test.reshape(-1, 784)])
-    return raw, row_index(raw)

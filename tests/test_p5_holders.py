@@ -1,5 +1,5 @@
 """Problem 5: finding the weights by shapes, setting the grader's, and undoing it
-(checks/kernel/p5_tools.py, run here on plain namespaces as it runs in the kernel),
+(the checks/kernel/p5_tools.py prelude and the files sent with it, run here on plain namespaces as it runs in the kernel),
 and validating what comes back (checks/p5_values.py)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from checks.p5_values import Holder, holder_from, number, params_from, weight_history
-from checks.probes import kernel_code
+from checks.probes import p5_tools_code
 from checks.scoring import CheckFailed
 from dlgrade.engine import Kept
 from reference import numpy_backprop as ref
@@ -19,7 +19,7 @@ LAYERS = ((784, 32), (32, 32), (32, 10))
 @pytest.fixture(scope="module")
 def tools():
     namespace: dict = {}
-    exec(compile(kernel_code("p5_tools"), "p5_tools", "exec"), namespace)
+    exec(compile(p5_tools_code(), "p5_tools", "exec"), namespace)
     return namespace["_dlgrade_p5_tools"]()
 
 
@@ -313,63 +313,6 @@ def test_arrays_in_a_functions_defaults_are_found(tools):
     assert np.all(namespace["train_one_sample"](None, 0)[2][1] == 0.5)
 
 
-STEP = """
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-def train_one_sample(sample, y, lr, w1, b1, w2, b2, w3, b3):
-    # a deliberately simple 'update' the test can predict: every array moves by lr
-    for array in (w1, b1, w2, b2, w3, b3):
-        array -= lr
-"""
-CALLS = """
-for i in range(2):
-    train_one_sample(x[i], y[i], 0.5, weights_1, biases_1, weights_2, biases_2, weights_output, biases_output)
-"""
-
-
-def test_extra_parameters_are_bound_as_the_notebooks_own_calls_pass_them(tools):
-    namespace = notebook(STEP, CALLS, **six_globals(), x=np.zeros((2, 784)), y=[1, 2])
-    found = tools.find(namespace)
-    tools.write(namespace, found, *grader_params())
-    train = tools.bound(namespace, "train_one_sample", found)
-    train(np.zeros(784), 3, learning_rate=0.25)  # the grader's rate reaches `lr`
-    after = tools.read(namespace, found)
-    np.testing.assert_allclose(after[0], grader_params()[0][0] - 0.25)
-    np.testing.assert_allclose(after[5], 0.5 - 0.25)
-
-
-def test_extra_parameters_bound_by_name_and_a_returned_network_is_kept(tools):
-    returning = (
-        "def train_one_sample(sample, y, weights_1, biases_1, weights_2, biases_2,"
-        " weights_output, biases_output):\n"
-        "    return (weights_1 + 1, biases_1 + 1, weights_2 + 1, biases_2 + 1,"
-        " weights_output + 1, biases_output + 1)\n"
-    )
-    namespace = notebook(returning, **six_globals())  # never called in the notebook
-    found = tools.find(namespace)
-    saved = tools.save(namespace, found)
-    before = tools.read(namespace, found)
-    train = tools.bound(namespace, "train_one_sample", found)
-    result = train(np.zeros(784), 3)
-    assert len(result) == 6
-    for old, new in zip(before, tools.read(namespace, found), strict=True):
-        np.testing.assert_allclose(new, old + 1)
-    tools.restore(namespace, saved)
-    np.testing.assert_array_equal(tools.read(namespace, found)[0], before[0])
-
-
-def test_positional_extras_fall_back_to_the_networks_arrays_in_layer_order(tools):
-    namespace = notebook(
-        "def forward(sample, a, b, c, d, e, f):\n    return [a.shape, b.shape, c.shape, f.shape]\n",
-        params={"W1": np.zeros((784, 32)), "W2": np.zeros((32, 32)), "W3": np.zeros((32, 10))}
-        | {"b1": np.zeros(32), "b2": np.zeros(32), "b3": np.zeros(10)},
-    )
-    found = tools.find(namespace)
-    forward = tools.bound(namespace, "forward", found)
-    assert forward(np.zeros(784)) == [(784, 32), (32,), (32, 32), (10,)]
-
-
 @pytest.mark.parametrize(
     ("sizes", "what"),
     [
@@ -379,23 +322,13 @@ def test_positional_extras_fall_back_to_the_networks_arrays_in_layer_order(tools
     ],
 )
 def test_q2_names_an_interface_that_differs(sizes, what):
-    from checks.test_numpy_backprop import _forward_results
+    from checks.p5_forward import forward_results
 
     values = {"returned0": "[array([0., 0.]), ...]", "returned_sizes0": sizes}
     cases = [(None, 7, "raw"), (None, 7, "scaled")]
     with pytest.raises(CheckFailed, match="^interface differs: ") as failed:
-        _forward_results(None, values, cases)
+        forward_results(None, values, cases)
     assert what in failed.value.message and "on raw test sample 0 (label 7)" in failed.value.message
-
-
-def test_six_positional_extras_named_as_weights_then_biases_get_their_arrays(tools):
-    namespace = notebook(
-        "def forward(sample, w1, w2, w3, bias1, bias2, bias3):\n"
-        "    return [w1.shape, w3.shape, bias1.shape, bias3.shape]\n",
-        **six_globals("out_in"),
-    )
-    forward = tools.bound(namespace, "forward", tools.find(namespace))
-    assert forward(np.zeros(784)) == [(32, 784), (10, 32), (32,), (10,)]
 
 
 def test_arrays_in_the_closure_of_a_wrapped_function_are_found_and_set(tools):

@@ -317,7 +317,7 @@ def test_the_dataset_network_tells_digits_apart_so_accuracy_bugs_show():
     ],
 )
 def test_q3_message_names_a_known_mistake_under_either_input_scale(sample, bug, words):
-    from checks.test_numpy_backprop import q3_message
+    from checks.p5_update import q3_message
 
     x, label = sample
     start = ref.orient(ref.init_params(), "out_in")
@@ -327,7 +327,7 @@ def test_q3_message_names_a_known_mistake_under_either_input_scale(sample, bug, 
 
 
 def test_q3_message_names_a_constant_factor_and_otherwise_the_wrong_layers(sample):
-    from checks.test_numpy_backprop import q3_message
+    from checks.p5_update import q3_message
 
     x, label = sample
     start = ref.init_params()

@@ -1,5 +1,5 @@
 """Problem 5 messages: the student's faults name their root cause; the grader's never blame
-the student (checks/test_numpy_backprop.py, on hand-made run records)."""
+the student (checks/p5_interface.py, on hand-made run records)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from checks.p5_interface import explained, interface, probe_values
 from checks.p5_values import GraderError
 from checks.scoring import CheckFailed
-from checks.test_numpy_backprop import explained, interface, probe_values
 from dlgrade.engine import CellResult, NotebookRun, ProbeResult
 from dlgrade.engine.records import SourceFile
 

@@ -89,7 +89,7 @@ def test_the_narrowest_float_the_notebook_holds_sets_the_precision():
 
 
 def test_an_update_one_times_the_correct_one_is_not_called_a_constant_factor():
-    from checks.test_numpy_backprop import q3_message
+    from checks.p5_update import q3_message
 
     x = default_rng(3).integers(0, 256, size=(28, 28)) / 255
     start = ref.init_params()
@@ -201,7 +201,7 @@ trained = weights"""
 
 @pytest.mark.slow
 def test_a_notebook_that_never_trained_is_judged_on_its_scaled_copy_by_content(tmp_path):
-    from checks.test_numpy_backprop import _held_transform
+    from checks.p5_trained import held_transform
 
     copies = """order = np.random.default_rng(5).permutation(len(x_train))
 pixels_tr = x_train[order].reshape(-1, 784) / 255.0
@@ -212,4 +212,4 @@ labels_tr = y_train[order]"""
     assert values["decision"] == "retrain"
     # both x_train (raw) and pixels_tr (shuffled, / 255) hold images: the scaled copy counts
     assert {"x_train", "pixels_tr"} <= set(values["inputs"])
-    assert _held_transform(done) == ((1 / 255, 0.0), True)
+    assert held_transform(done) == ((1 / 255, 0.0), True)

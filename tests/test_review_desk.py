@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import re
 import subprocess
 import sys
@@ -13,70 +12,36 @@ from pathlib import Path
 
 import pytest
 
-starlette_testclient = pytest.importorskip(
+pytest.importorskip(
     "starlette.testclient", reason="starlette and httpx are not installed (pip install -e .[dev])"
 )
 
-from dlgrade.grading.outputs import rebuild_reports, write_student_outputs  # noqa: E402
+from review_desk_pages import (  # noqa: E402
+    TEXTS,
+    TOKEN,
+    desk_client,
+    form_version,
+    graded_out,
+    part_page,
+    part_result,
+    record_of,
+    save_part,
+    write_answer,
+)
+
+from dlgrade.grading.outputs import write_student_outputs  # noqa: E402
 from dlgrade.records import CheckResult, GradeRecord  # noqa: E402
-from dlgrade.review.app import create_app, url_key  # noqa: E402
 from dlgrade.review.desk import Desk  # noqa: E402
-
-TOKEN = "test-token-123"
-EVIL = "<script>document.title='pwned'</script><b>bold</b>"
-TEXTS = {"ann": "Overfitting shows as the gap.", "ben": EVIL, "cat": "No idea."}
-
-
-def _record(student: str) -> GradeRecord:
-    manual = {"text": TEXTS[student]}
-    return GradeRecord(
-        student,
-        "fall2023",
-        [
-            CheckResult("2b", "closed form?", 4.0, 4.0, "passed", "answer is no"),
-            CheckResult(
-                "2c", "reflection", 0.0, 4.0, "manual", "awaiting TA review", details=manual
-            ),
-            CheckResult("4-comment", "comment", 0.0, 2.0, "manual", "awaiting TA review"),
-        ],
-    )
 
 
 @pytest.fixture
 def out(tmp_path: Path) -> Path:
-    folder = tmp_path / "out"
-    for student in TEXTS:
-        write_student_outputs(folder, _record(student))
-    rebuild_reports(folder)
-    return folder
+    return graded_out(tmp_path)
 
 
 @pytest.fixture
 def client(out: Path):
-    return starlette_testclient.TestClient(create_app(Desk(out, ta="tess"), TOKEN))
-
-
-def _grade(out: Path, student: str) -> dict:
-    data = json.loads((out / student / "grade.json").read_text())
-    return next(r for r in data["results"] if r["part"] == "2c")
-
-
-def _version(page: str) -> str:
-    return re.search(r'name="version" value="([0-9a-f]+)"', page).group(1)
-
-
-def _page(client, student: str) -> str:
-    response = client.get(f"/part/2c?token={TOKEN}&student={url_key(student)}")
-    assert response.status_code == 200
-    return response.text
-
-
-def _save(client, student: str, points: str, comment: str, version: str, **more):
-    return client.post(
-        f"/part/2c?token={TOKEN}&student={url_key(student)}",
-        data={"points": points, "comment": comment, "version": version, "next": "", **more},
-        follow_redirects=False,
-    )
+    return desk_client(out)
 
 
 def test_requests_without_the_token_are_refused(client):
@@ -96,9 +61,9 @@ def test_index_shows_progress_per_part(client):
 
 
 def test_a_saved_decision_lands_in_grade_json_grades_csv_and_the_report(client, out):
-    response = _save(client, "ben", "3", "good point", _version(_page(client, "ben")))
+    response = save_part(client, "ben", "3", "good point", form_version(part_page(client, "ben")))
     assert response.status_code == 303
-    result = _grade(out, "ben")
+    result = part_result(out, "ben")
     assert (result["points"], result["status"]) == (3.0, "partial")
     review = result["details"]["manual_review"]
     assert (review["points"], review["comment"], review["ta"]) == (3.0, "good point", "tess")
@@ -106,29 +71,29 @@ def test_a_saved_decision_lands_in_grade_json_grades_csv_and_the_report(client, 
     rows = {row["student"]: row for row in csv.DictReader((out / "grades.csv").open())}
     assert float(rows["ben"]["2c"]) == 3.0 and float(rows["ann"]["2c"]) == 0.0
     assert "graded by a TA: good point" in (out / "ben" / "report.html").read_text()
-    assert _grade(out, "ann")["status"] == "manual"  # the others untouched
+    assert part_result(out, "ann")["status"] == "manual"  # the others untouched
     assert re.search(r">2c<.*?1 / 3", client.get("/", params={"token": TOKEN}).text, re.S)
-    assert "graded: 3 / 4 by tess" in _page(client, "ben")
+    assert "graded: 3 / 4 by tess" in part_page(client, "ben")
 
 
 def test_a_stale_write_is_refused_with_the_newer_value(client, out):
-    version = _version(_page(client, "ann"))  # two TAs load the same answer
-    assert _save(client, "ann", "4", "first TA", version).status_code == 303
-    response = _save(client, "ann", "1", "second TA", version)
+    version = form_version(part_page(client, "ann"))  # two TAs load the same answer
+    assert save_part(client, "ann", "4", "first TA", version).status_code == 303
+    response = save_part(client, "ann", "1", "second TA", version)
     assert response.status_code == 409
     assert "4 / 4" in response.text and "first TA" in response.text
-    assert _grade(out, "ann")["details"]["manual_review"]["comment"] == "first TA"
+    assert part_result(out, "ann")["details"]["manual_review"]["comment"] == "first TA"
 
 
 def test_out_of_range_points_are_refused_and_nothing_is_written(client, out):
     before = (out / "cat" / "grade.json").read_bytes()
-    response = _save(client, "cat", "5", "", _version(_page(client, "cat")))
+    response = save_part(client, "cat", "5", "", form_version(part_page(client, "cat")))
     assert response.status_code == 400 and "outside 0..4" in response.text
     assert (out / "cat" / "grade.json").read_bytes() == before
 
 
 def test_student_html_renders_as_text(client):
-    page = _page(client, "ben")
+    page = part_page(client, "ben")
     assert "<script>document.title" not in page and "<b>bold</b>" not in page
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in page
     policy = client.get("/part/2c", params={"token": TOKEN}).headers["content-security-policy"]
@@ -184,20 +149,22 @@ def test_a_port_in_use_is_an_error_not_a_traceback(out, capsys):
 
 def test_a_student_folder_name_that_is_not_utf8_is_graded_and_kept(client, out):
     name = b"caf\xe9".decode("utf-8", "surrogateescape")  # as Linux hands such a folder to Python
-    record = _record("cat")
+    record = record_of("cat")
     write_student_outputs(out, GradeRecord(name, record.assignment, record.results))
-    page = _page(client, "ben")
+    page = part_page(client, "ben")
     after = re.search(r'name="next" value="([^"]*)"', page).group(1)
     assert after == "caf%E9"  # ben's next, the folder's very bytes
     saved = client.post(
         f"/part/2c?token={TOKEN}&student=ben",
-        data={"points": "2", "version": _version(page), "next": after},
+        data={"points": "2", "version": form_version(page), "next": after},
         follow_redirects=False,
     )
     assert saved.headers["location"].endswith("&student=caf%E9")
     assert "caf\\xe9" in client.get(saved.headers["location"]).text  # shown, readable
-    assert _save(client, name, "1", "", _version(_page(client, name))).status_code == 303
-    assert _grade(out, name)["points"] == 1.0
+    assert (
+        save_part(client, name, "1", "", form_version(part_page(client, name))).status_code == 303
+    )
+    assert part_result(out, name)["points"] == 1.0
 
 
 def test_two_saves_of_the_same_answer_at_once_one_wins_one_is_stale(out):
@@ -223,13 +190,13 @@ def test_two_saves_of_the_same_answer_at_once_one_wins_one_is_stale(out):
         thread.join()
     winner = next(o for o in outcomes if not isinstance(o, tuple))
     assert sorted(outcomes, key=str) == sorted([winner, ("stale", winner)], key=str)
-    assert _grade(out, "ann")["points"] == winner
+    assert part_result(out, "ann")["points"] == winner
 
 
 def test_student_markdown_is_rendered_and_its_html_links_and_images_stay_text(client, out):
     text = "**Loss** falls\n\n<img src=x onerror=alert(1)> [site](http://evil.example) ![i](x.png)"
-    _write(out, "dan", text)
-    page = _page(client, "dan")
+    write_answer(out, "dan", text)
+    page = part_page(client, "dan")
     assert "<strong>Loss</strong>" in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page
     assert "http://evil.example" in page and '<a href="http://evil.example' not in page
@@ -240,7 +207,7 @@ def test_student_markdown_is_rendered_and_its_html_links_and_images_stay_text(cl
 
 def test_figures_and_what_the_checks_found_are_shown(client, out):
     png = "data:image/png;base64,iVBORw0KGgo="
-    record = _record("ann")
+    record = record_of("ann")
     comment = CheckResult(
         "4-comment", "comment", 0.0, 2.0, "manual", "found under the last figure",
         details={"text": "ok", "images": [png], "where": "markdown cell 12"},
@@ -255,88 +222,32 @@ def test_figures_and_what_the_checks_found_are_shown(client, out):
 
 
 def test_the_rubric_of_the_manifest_is_shown_with_its_keys(client):
-    page = _page(client, "ann")  # the records are fall2023's, whose 2c has a rubric
+    page = part_page(client, "ann")  # the records are fall2023's, whose 2c has a rubric
     assert re.search(r'value="Full reflection" data-points="4.0" data-key="1"', page)
     assert re.search(r'value="No reflection" data-points="0.0" data-key="3"', page)
 
 
 def test_a_rubric_item_gives_its_points_and_the_decision_records_who_when_what(client, out):
-    version = _version(_page(client, "ben"))
-    response = _save(client, "ben", "", "short", version, rubric=["Partly argued"])
+    version = form_version(part_page(client, "ben"))
+    response = save_part(client, "ben", "", "short", version, rubric=["Partly argued"])
     assert response.status_code == 303
-    result = _grade(out, "ben")
+    result = part_result(out, "ben")
     assert (result["points"], result["status"]) == (2.0, "partial")
     review = result["details"]["manual_review"]
     assert review["rubric"] == ["Partly argued"]
     assert (review["ta"], review["comment"]) == ("tess", "short") and review["at"]
-    assert 'value="Partly argued" data-points="2.0" data-key="2" checked' in _page(client, "ben")
+    assert 'value="Partly argued" data-points="2.0" data-key="2" checked' in part_page(
+        client, "ben"
+    )
 
 
 def test_an_unknown_rubric_item_or_no_points_at_all_is_refused(client, out):
     before = (out / "ben" / "grade.json").read_bytes()
-    version = _version(_page(client, "ben"))
-    refused = _save(client, "ben", "", "", version, rubric=["Made up"])
+    version = form_version(part_page(client, "ben"))
+    refused = save_part(client, "ben", "", "", version, rubric=["Made up"])
     assert refused.status_code == 400 and "no rubric item ['Made up']" in refused.text
-    assert _save(client, "ben", "", "", version).status_code == 400
+    assert save_part(client, "ben", "", "", version).status_code == 400
     assert (out / "ben" / "grade.json").read_bytes() == before
-
-
-def _write(out: Path, student: str, text: str) -> None:
-    record = _record("ann")
-    result = CheckResult("2c", "reflection", 0.0, 4.0, "manual", "", details={"text": text})
-    write_student_outputs(out, GradeRecord(student, record.assignment, [record.results[0], result]))
-
-
-def _members(page: str) -> list[str]:
-    return re.findall(r'name="member" value="([^"]+)"', page)
-
-
-def test_near_identical_answers_are_grouped_and_one_decision_applies_to_each(client, out):
-    _write(out, "dan", "overfitting shows as the GAP")  # ann's answer, case and dot aside
-    _write(out, "eve", "Overfitting shows as a gap!")
-    page = _page(client, "ann")
-    assert [m.split()[0] for m in _members(page)] == ["dan", "eve"]
-    assert 'name="next" value="ben"' in page  # after the group, the next other answer
-    saved = _save(client, "ann", "3", "same", _version(page), member=_members(page), next="ben")
-    assert saved.status_code == 303 and saved.headers["location"].endswith("student=ben")
-    for student in ("ann", "dan", "eve"):
-        review = _grade(out, student)["details"]["manual_review"]
-        assert (review["points"], review["comment"]) == (3.0, "same"), student
-    assert _grade(out, "cat")["status"] == "manual"
-    assert [m.split()[0] for m in _members(_page(client, "dan"))] == ["ann", "eve"]
-
-
-def test_a_group_decision_with_one_stale_member_writes_nobody(client, out):
-    _write(out, "dan", "Overfitting shows as the gap.")
-    page = _page(client, "ann")
-    assert _save(client, "dan", "1", "", _version(_page(client, "dan"))).status_code == 303
-    before = (out / "ann" / "grade.json").read_bytes()
-    response = _save(client, "ann", "4", "", _version(page), member=_members(page))
-    assert response.status_code == 409 and "dan" in response.text
-    assert (out / "ann" / "grade.json").read_bytes() == before
-
-
-def test_grouping_normalises_and_keeps_different_or_empty_answers_apart():
-    from dlgrade.review.groups import group_texts
-
-    texts = [
-        "The loss falls.",
-        "",
-        "the  LOSS falls",
-        "Something else entirely",
-        "",
-        "The los falls",
-    ]
-    assert group_texts(texts) == [[0, 2, 5], [1], [3], [4]]
-
-
-def test_progress_counts_a_group_decision_for_each_member(client, out):
-    _write(out, "dan", "Overfitting shows as the gap.")
-    page = _page(client, "ann")
-    assert "0 of 4 done" in page
-    _save(client, "ann", "4", "", _version(page), member=_members(page))
-    assert "2 of 4 done" in _page(client, "cat")
-    assert re.search(r">2c<.*?2 / 4", client.get("/", params={"token": TOKEN}).text, re.S)
 
 
 def test_the_class_page_shows_what_awaits_the_desk(client, out):
@@ -345,7 +256,7 @@ def test_the_class_page_shows_what_awaits_the_desk(client, out):
         r'id="review-desk">Awaiting a TA: <b>2c</b> 3 pending, <b>4-comment</b> 3', page
     )
     for student in TEXTS:
-        _save(client, student, "4", "", _version(_page(client, student)))
+        save_part(client, student, "4", "", form_version(part_page(client, student)))
     page = (out / "index.html").read_text()
     assert "<b>2c</b>" not in page.split('id="review-desk"')[1].split("</p>")[0]
     assert "<b>4-comment</b> 3 pending" in page
@@ -355,7 +266,10 @@ def test_the_class_page_shows_what_awaits_the_desk(client, out):
 def test_the_exports_carry_the_desk_decisions(client, out):
     for student, points in (("ann", "3"), ("ben", "1.5"), ("cat", "0")):
         assert (
-            _save(client, student, points, "", _version(_page(client, student))).status_code == 303
+            save_part(
+                client, student, points, "", form_version(part_page(client, student))
+            ).status_code
+            == 303
         )
     canvas, scores = out / "canvas.csv", out / "gradescope.csv"
     run = [sys.executable, "-m", "dlgrade", "export"]
@@ -391,24 +305,26 @@ def test_a_bad_rubric_item_fails_the_manifest_at_load_time(tmp_path, item, error
 def test_rubric_items_add_up_to_at_most_the_parts_points(client, out):
     labels = ["Full reflection", "Partly argued"]  # 4 + 2 points on a 4-point part
     assert (
-        _save(client, "cat", "", "", _version(_page(client, "cat")), rubric=labels).status_code
+        save_part(
+            client, "cat", "", "", form_version(part_page(client, "cat")), rubric=labels
+        ).status_code
         == 303
     )
-    assert (_grade(out, "cat")["points"], _grade(out, "cat")["status"]) == (4.0, "passed")
+    assert (part_result(out, "cat")["points"], part_result(out, "cat")["status"]) == (4.0, "passed")
 
 
 def test_after_a_save_the_desk_goes_to_the_next_answer_still_pending(client, out):
-    _write(out, "dan", "Overfitting shows as the gap.")  # ann's group
-    page = _page(client, "ann")
-    alone = _save(client, "ann", "2", "", _version(page), next="ben")  # dan left out
+    write_answer(out, "dan", "Overfitting shows as the gap.")  # ann's group
+    page = part_page(client, "ann")
+    alone = save_part(client, "ann", "2", "", form_version(page), next="ben")  # dan left out
     assert alone.headers["location"].endswith("student=ben")
     assert (
-        _save(client, "cat", "1", "", _version(_page(client, "cat")))
+        save_part(client, "cat", "1", "", form_version(part_page(client, "cat")))
         .headers["location"]
         .endswith("student=dan")
     )  # after cat, dan (still pending)
     assert (
-        _save(client, "dan", "1", "", _version(_page(client, "dan")))
+        save_part(client, "dan", "1", "", form_version(part_page(client, "dan")))
         .headers["location"]
         .endswith("student=ben")
     )  # round to the start: ben is the one left
@@ -417,6 +333,8 @@ def test_after_a_save_the_desk_goes_to_the_next_answer_still_pending(client, out
 def test_a_save_renders_only_the_decided_students_report_and_the_class_files(client, out):
     for path in (out / "ann" / "report.html", out / "ben" / "report.html", out / "index.html"):
         path.unlink()
-    assert _save(client, "ben", "2", "", _version(_page(client, "ben"))).status_code == 303
+    assert (
+        save_part(client, "ben", "2", "", form_version(part_page(client, "ben"))).status_code == 303
+    )
     assert (out / "ben" / "report.html").is_file() and (out / "index.html").is_file()
     assert not (out / "ann" / "report.html").exists()  # ann's record did not change

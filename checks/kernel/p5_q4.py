@@ -5,9 +5,9 @@ The watch (p5_watch) kept the weights after each of the notebook's own
 epochs and left its counters on the wrapped functions. Only when the notebook
 never trained, its training did not finish, or `retrain` is set does this
 probe run the student's train_one_epoch 3 times from the grader's start,
-called as the notebook's own call calls it (its arguments evaluated in the
-notebook's globals, its result assigned to the same names), plainly when no
-call of the notebook's can be reproduced.
+called as the notebook's own call calls it (p5_binding's `as_called`: its
+arguments evaluated in the notebook's globals, its result assigned to the
+same names), plainly when no call of the notebook's can be reproduced.
 
 It also emits the first rows of every array shaped like MNIST images
 ((N, 784) or (N, 28, 28), any name): the grader reads from them how the
@@ -34,9 +34,12 @@ def _dlgrade_probe():
         return
     _dlgrade_emit("decision", "retrain")
     _dlgrade_emit("reason", reason)
-    epoch = _dlgrade_p5_epoch_call(namespace)
+    epoch, assigned = tools.as_called(namespace, "train_one_epoch", found)
     _dlgrade_p5_probed_loads()  # what earlier probes' calls loaded is not this training's
-    with _dlgrade_p5_state(tools, namespace, found) as set_state, epoch.keeping_names():
+    with (
+        _dlgrade_p5_state(tools, namespace, found) as set_state,
+        tools.keeping(namespace, assigned),
+    ):
         set_state()
         for number in range(3):
             _, error = _dlgrade_p5_call(epoch)
@@ -70,125 +73,6 @@ def _dlgrade_p5_inputs(tools, namespace):
             _dlgrade_emit(f"input{len(names)}_head", head)
             names.append(str(name)[:100])
     _dlgrade_emit("inputs", names)
-
-
-def _dlgrade_p5_epoch_call(namespace):
-    """train_one_epoch as the notebook calls it (see _DlgradeNotebookCall)."""
-    calls = _dlgrade_p5_notebook_calls(namespace, "train_one_epoch")
-    for targets, call in calls:
-        bound = _DlgradeNotebookCall(namespace, targets, call)
-        if bound.arguments() is not None:
-            return bound
-    return _DlgradeNotebookCall(namespace, [], None)
-
-
-def _dlgrade_p5_notebook_calls(namespace, name):
-    """[(assignment targets, ast.Call)] for each call of `name` in the cells run so far
-    (IPython's input history), in order; a call that is not assigned has no targets."""
-    import ast
-
-    found = []
-    for source in list(namespace.get("In") or [])[1:]:
-        try:
-            tree = ast.parse(str(source))
-        except (SyntaxError, ValueError):
-            continue
-        assigned = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                assigned[id(node.value)] = node.targets
-        calls = [
-            node
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == name
-        ]
-        calls.sort(key=lambda node: (node.lineno, node.col_offset))
-        found += [(assigned.get(id(node), []), node) for node in calls]
-    return found
-
-
-class _DlgradeNotebookCall:
-    """One call of the notebook's, reproduced: arguments evaluated in its globals each time,
-    the result assigned to the names the notebook assigned it to (restored afterwards)."""
-
-    def __init__(self, namespace, targets, call):
-        self.namespace, self.targets, self.call = namespace, targets, call
-
-    def arguments(self):
-        """(args, kwargs) evaluated now, or None when the notebook's call cannot be made here
-        (an argument names a local variable of the function the call was in, say)."""
-        import ast
-
-        if self.call is None:
-            return [], {}
-        if any(isinstance(a, ast.Starred) for a in self.call.args):
-            return None
-        try:
-            args = [self.evaluate(a) for a in self.call.args]
-            kwargs = {k.arg: self.evaluate(k.value) for k in self.call.keywords if k.arg}
-        except Exception:  # noqa: BLE001 -- not reproducible outside its context
-            return None
-        if any(k.arg is None for k in self.call.keywords):
-            return None
-        return args, kwargs
-
-    def evaluate(self, node):
-        import ast
-
-        code = compile(ast.Expression(node), "<the notebook's call>", "eval")
-        return eval(code, self.namespace)  # noqa: S307 -- the student's own expression, in their kernel
-
-    def names(self):
-        """The global names the call's result is assigned to."""
-        import ast
-
-        found = []
-        for target in self.targets:
-            parts = target.elts if isinstance(target, ast.Tuple | ast.List) else [target]
-            found += [p.id for p in parts if isinstance(p, ast.Name)]
-        return found
-
-    def __call__(self):
-        bound = self.arguments()
-        args, kwargs = bound if bound is not None else ([], {})
-        result = self.namespace["train_one_epoch"](*args, **kwargs)
-        for target in self.targets:
-            self.assign(target, result)
-        return result
-
-    def assign(self, target, value):
-        import ast
-
-        if isinstance(target, ast.Name):
-            self.namespace[target.id] = value
-        elif isinstance(target, ast.Tuple | ast.List):
-            values = list(value)
-            if len(values) == len(target.elts):
-                for part, item in zip(target.elts, values, strict=True):
-                    self.assign(part, item)
-
-    def keeping_names(self):
-        """A context that puts the assigned names back as the notebook had them."""
-        import contextlib
-
-        namespace, names = self.namespace, self.names()
-        missing = object()
-        saved = {name: namespace.get(name, missing) for name in names}
-
-        @contextlib.contextmanager
-        def keeping():
-            try:
-                yield
-            finally:
-                for name, value in saved.items():
-                    if value is missing:
-                        namespace.pop(name, None)
-                    else:
-                        namespace[name] = value
-
-        return keeping()
 
 
 def _dlgrade_p5_probed_loads():
