@@ -6,7 +6,7 @@
 
 Steps, each timed: (1) grade the corpus (evidence kept); (2) a copy of the
 manifest gives 5-q2 more points and a judging message is reworded
-(checks/test_numpy_backprop.py), then `regrade` re-judges: no notebook may run, and only the
+(checks/p5_update.py), then `regrade` re-judges: no notebook may run, and only the
 5-q2 parts that earned points may change their points; (3) back to the
 original rubric and checks: every record must equal the first grading's,
 byte for byte, and every EXPECTED.toml row must agree; (4) one P5 probe's
@@ -38,7 +38,7 @@ from dlgrade.records import CheckResult, GradeRecord
 REPO = Path(__file__).resolve().parents[1]
 FIELD = REPO / "submissions" / "field"
 MANIFEST = REPO / "reference" / "assignments" / "fall2023.toml"
-MESSAGE_FILE = REPO / "checks" / "test_numpy_backprop.py"
+MESSAGE_FILE = REPO / "checks" / "p5_update.py"  # Q3's messages
 MESSAGE = ("differs from correct backprop", "differs from the correct backprop")
 PROBE_FILE = REPO / "checks" / "kernel" / "p5_inventory.py"
 POINTS_PART, NEW_POINTS = "5-q2", 8
