@@ -281,3 +281,24 @@ def test_rerun_without_force_is_refused(tmp_path, capsys):
     argv = ["grade", str(tmp_path), "--out", str(tmp_path / "out"), "--rerun"]
     assert main(argv) == 2
     assert "use it with --force" in capsys.readouterr().err
+
+
+def test_evidence_shows_what_a_part_was_judged_from_and_says_when_it_was_altered(
+    graded, tmp_path, capsys
+):
+    out = clone(graded, tmp_path / "copy") / "out"
+    capsys.readouterr()
+    assert main(["evidence", str(out), "alice", "--part", "5-q3"]) == 0
+    shown = capsys.readouterr().out
+    verdict = next(r for r in record(out).results if r.part == "5-q3")
+    assert f"5-q3: {verdict.points:g}/{verdict.max_points:g} {verdict.status}" in shown
+    digest = record(out).evidence[NOTEBOOK]
+    assert f"{NOTEBOOK}: evidence {digest[:12]}, last grading: executed" in shown
+    assert re.search(r"probe p5_q3\w*: .*s0_w0=array\(784, 32\)", shown), shown
+    assert "5-q1" not in shown  # only the part asked about
+    run_json = next((out / "alice" / EVIDENCE_DIR).glob("run-*/run.json"))
+    run_json.write_text(run_json.read_text().replace('"ok"', '"error"', 1))
+    assert main(["evidence", str(out), "alice", "--part", "5-q3"]) == 0
+    assert "ALTERED after grading: run.json" in capsys.readouterr().out
+    assert main(["evidence", str(out), "alice", "--part", "9-z"]) == 2
+    assert "no part '9-z'" in capsys.readouterr().err

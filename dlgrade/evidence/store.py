@@ -186,6 +186,33 @@ class EvidenceStore:
         return "run-" + _sha256(self._name(source).encode("utf-8", "surrogateescape"))[:16]
 
 
+def kept_runs(folder: Path) -> dict[str, tuple[Path, dict]]:
+    """sha256 of key.json -> (its run folder, its listing), for every run kept in `folder`."""
+    found = {}
+    for run in sorted(folder.glob("run-*")):
+        try:
+            text = _capped(run / KEY_FILE, MAX_KEY_BYTES, "")
+            listing = deep_json.loads(text.decode("utf-8"))
+        except (RefusedEvidence, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            continue
+        if isinstance(listing, dict):
+            found[_sha256(text)] = (run, listing)
+    return found
+
+
+def altered_files(run: Path, listing: dict) -> list[str]:
+    """The files of a kept run that are not the ones key.json lists with their sha256."""
+    files = listing.get("files")
+    if not isinstance(files, dict):
+        return ["key.json lists no files"]
+    present = {p.name for p in run.iterdir()} - {KEY_FILE}
+    altered = sorted(present ^ set(files))
+    for name, expected in files.items():
+        if name in present and _sha256((run / name).read_bytes()) != expected:
+            altered.append(name)
+    return altered
+
+
 def start_evidence(scratch: Path, submission: Path | None, options: dict) -> None:
     """Before a grading: forget the last one's uses; note what is graded, and how, so
     `dlgrade regrade` can grade the same folder the same way (None: nothing to re-judge)."""
