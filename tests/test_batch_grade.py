@@ -331,10 +331,10 @@ def test_a_harness_error_in_one_part_is_counted_flagged_and_left_out_of_the_mean
 
 
 def test_a_report_that_cannot_be_rendered_marks_its_student_only(tmp_path, checks, monkeypatch):
-    import dlgrade.grading.outputs as outputs
+    import dlgrade.grading.student_files as pages  # where a student's page is rendered
     from dlgrade.grading.outputs import rebuild_reports
 
-    real = outputs.render_student
+    real = pages.render_student
 
     def render(record, *args, **kwargs):
         if record.student == "bob":
@@ -349,7 +349,7 @@ def test_a_report_that_cannot_be_rendered_marks_its_student_only(tmp_path, check
     grade_class(root, out, options, jobs=2, progress=False)
     # Pages are rendered in each student's grading process and again by a rebuild
     # (after a manual-review merge, say): the rebuild runs here, where the bug is planted.
-    monkeypatch.setattr(outputs, "render_student", render)
+    monkeypatch.setattr(pages, "render_student", render)
     records = rebuild_reports(out)
     assert sorted(r.student for r in records) == ["alice", "bob"]
     bob = _grade(out, "bob")
@@ -366,7 +366,7 @@ def test_a_report_that_cannot_be_rendered_marks_its_student_only(tmp_path, check
     assert "<h1>bob: 18 / 34</h1>" in (out / "bob" / "report.html").read_text()
     index = (out / "index.html").read_text()
     assert "report-error in harness: the report page could not be rendered" in index
-    monkeypatch.setattr(outputs, "render_student", real)  # the bug fixed: a rebuild clears it
+    monkeypatch.setattr(pages, "render_student", real)  # the bug fixed: a rebuild clears it
     rebuild_reports(out)
     assert "report-error" not in [o.kind for o in _grade(out, "bob").observations]
     assert 'id="total">18 / 34<' in (out / "bob" / "report.html").read_text()
