@@ -28,8 +28,12 @@ from dlgrade.records import (
 ENGINE = Path(__file__).resolve().parents[1] / "dlgrade" / "engine"
 
 
+# The modules of a notebook run (runner.py and the steps and notes it is made of).
+RUN_MODULES = ("runner.py", "cell_steps.py", "probe_steps.py", "run_notes.py")
+
+
 def runner_kinds() -> set[ObservationKind]:
-    text = (ENGINE / "runner.py").read_text()
+    text = "".join((ENGINE / name).read_text() for name in RUN_MODULES)
     return {ObservationKind[name] for name in re.findall(r"ObservationKind\.([A-Z_]+)", text)}
 
 
