@@ -150,6 +150,7 @@ ENGINE_KINDS = KERNEL_REPORTS | {
 # The finding when a notebook tampers with the kernel's messages (engine and checks say it alike).
 KERNEL_INTERFERENCE = "the notebook interfered with the grader's kernel messages"
 # Everything a harness error's message and flag tell a TA to do.
+REVIEW_KEY = "manual_review"  # in CheckResult.details once a TA has scored the part
 PLEASE_REPORT = "this is a bug in dlgrade, not the student's mistake: please report it"
 
 

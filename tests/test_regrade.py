@@ -28,9 +28,18 @@ from dlgrade.engine.records import (
 )
 from dlgrade.evidence.codec import decode_run, encode_run
 from dlgrade.evidence.regrade import Settings, _students
+from dlgrade.evidence.settle import settle, settled_in
 from dlgrade.evidence.store import EVIDENCE_DIR, EvidenceStore, read_uses, start_evidence
+from dlgrade.grading.student_files import student_files
 from dlgrade.grading.unit import GradeOptions, options_to_dict
-from dlgrade.records import GradeRecord, Observation, ObservationKind
+from dlgrade.records import (
+    REVIEW_KEY,
+    CheckResult,
+    GradeRecord,
+    Observation,
+    ObservationKind,
+    PartStatus,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "submissions" / "examples" / "fall2023-full-marks"
@@ -113,6 +122,9 @@ def test_parts_limits_what_a_regrade_may_change(graded, tmp_path, capsys):
     printed, executed = regrade(out, capsys, "--manifest", str(manifest), "--parts", "5-q2")
     assert executed == 0 and "no part changed" in printed
     assert points(record(out)) == points(before)
+    # The page is the settled record's (5-q1 out of 6 as before), not the new rubric's 12.
+    page = (out / "alice" / "report.html").read_bytes()
+    assert page == student_files(record(out))["report.html"]
 
 
 def test_a_changed_notebook_is_executed_again(graded, tmp_path, capsys):
@@ -302,3 +314,37 @@ def test_evidence_shows_what_a_part_was_judged_from_and_says_when_it_was_altered
     assert "ALTERED after grading: run.json" in capsys.readouterr().out
     assert main(["evidence", str(out), "alice", "--part", "9-z"]) == 2
     assert "no part '9-z'" in capsys.readouterr().err
+
+
+def _result(part: str, points: float, **details: object) -> CheckResult:
+    return CheckResult(part, part, points, 6.0, PartStatus.PASSED if points else PartStatus.FAILED,
+                       details=dict(details))  # fmt: skip
+
+
+def _graded(results: list[CheckResult], duration: float, device: str) -> GradeRecord:
+    devices = Observation("harness", ObservationKind.DEVICES, device)
+    return GradeRecord("alice", "fall2023", results, duration_s=duration, observations=[devices])
+
+
+def test_settling_keeps_what_the_regrade_does_not_decide_and_settling_twice_changes_nothing():
+    previous = _graded([_result("5-q1", 6), _result("5-q2", 0, **{REVIEW_KEY: "ta"}),
+                        _result("5-q3", 6)], 40.0, "cpu (first run)")  # fmt: skip
+    new = _graded([_result("5-q1", 0), _result("5-q2", 6), _result("5-q3", 0)], 2.0, "cpu")
+    once = settle(previous, new, ["5-q1", "5-q2"], executed=False)
+    # 5-q1 asked and re-judged; 5-q2 a TA's score; 5-q3 not asked for.
+    assert points(once) == {"5-q1": 0.0, "5-q2": 0.0, "5-q3": 6.0}
+    assert once.duration_s == 40.0 and once.observations[-1].message == "cpu (first run)"
+    # What a grading process settled, the regrade may settle again: the same record.
+    assert settle(previous, once, ["5-q1", "5-q2"], executed=False) == once
+    ran = settle(previous, new, [], executed=True)  # a notebook ran: the new run's clock
+    assert ran.duration_s == 2.0 and points(ran) == {"5-q1": 0.0, "5-q2": 0.0, "5-q3": 0.0}
+
+
+def test_a_grading_process_settles_against_the_record_in_its_folder(tmp_path):
+    previous = _graded([_result("5-q1", 6)], 40.0, "cpu (first run)")
+    new = _graded([_result("5-q1", 0)], 2.0, "cpu")
+    assert settled_in(tmp_path, new, ()) == new  # no record there: nothing to settle against
+    (tmp_path / "grade.json").write_text(json.dumps(previous.to_dict()))
+    (tmp_path / EVIDENCE_DIR).mkdir()  # no use.json: nothing executed
+    assert settled_in(tmp_path, new, ()) == settle(previous, new, (), executed=False)
+    assert settled_in(tmp_path, new, ()).duration_s == 40.0

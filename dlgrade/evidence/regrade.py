@@ -24,9 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from dlgrade.evidence.settle import settle
 from dlgrade.evidence.store import EVIDENCE_DIR, Use, read_grading, read_uses
 from dlgrade.grading.batch import Launcher, run_jobs
-from dlgrade.grading.manual import REVIEW_KEY
 from dlgrade.grading.outputs import (
     GRADE_FILE,
     OutputError,
@@ -108,9 +108,11 @@ def regrade(out: Path, settings: Settings, only: str | None = None) -> Outcome:
     for student in students:
         uses[student.name] = read_uses(out / student.name / EVIDENCE_DIR)
         executed = any(u.executed for u in uses[student.name])
-        record = settle(student.previous, read_record(out / student.name / GRADE_FILE),
-                        settings.parts, executed)  # fmt: skip
-        records.append(write_student_outputs(out, record))
+        written = read_record(out / student.name / GRADE_FILE)
+        record = settle(student.previous, written, settings.parts, executed)
+        if record.to_dict() != written.to_dict():  # not settled where it was graded (a crash)
+            record = write_student_outputs(out, record)
+        records.append(record)
         changes += compare(student.previous, records[-1])
     write_class_outputs(out, load_records(out), load_similarity(out))
     return Outcome(records, changes, uses, skipped, time.monotonic() - started)
@@ -171,6 +173,7 @@ def _student(out: Path, name: str, settings: Settings) -> _Student | str:
         checks_dir=settings.checks_dir or options.checks_dir,
         manifest=str(settings.manifest) if mine else options.manifest,
         evidence="keep" if settings.rerun else "reuse",
+        regrade=tuple(settings.parts),
     )
     return _Student(name, Path(folder), options, previous)
 
@@ -190,26 +193,6 @@ def _by_options(students: list[_Student]) -> dict[GradeOptions, list[_Student]]:
         key = json.dumps(options_to_dict(student.options), sort_keys=True)
         groups.setdefault(key, (student.options, []))[1].append(student)
     return dict(groups.values())
-
-
-def settle(
-    previous: GradeRecord, new: GradeRecord, parts: Sequence[str], executed: bool
-) -> GradeRecord:
-    """The regraded record: new verdicts, except a TA's scores and parts not asked for."""
-    old = {r.part: r for r in previous.results}
-    results = [
-        old[r.part]
-        if r.part in old and (REVIEW_KEY in old[r.part].details or (parts and r.part not in parts))
-        else r
-        for r in new.results
-    ]
-    record = replace(new, results=results, identities=previous.identities, late=previous.late)
-    if executed or new.status == "error":
-        return record
-    # Judged wholly from evidence: the run it describes is the earlier one.
-    devices = [o for o in previous.observations if o.kind == ObservationKind.DEVICES]
-    notes = [o for o in record.observations if o.kind != ObservationKind.DEVICES]
-    return replace(record, duration_s=previous.duration_s, observations=notes + devices)
 
 
 def compare(previous: GradeRecord, new: GradeRecord) -> list[Change]:

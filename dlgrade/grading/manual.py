@@ -20,10 +20,9 @@ from dlgrade.grading.outputs import (
     write_class_outputs,
     write_student_outputs,
 )
-from dlgrade.records import CheckResult, GradeRecord, PartStatus
+from dlgrade.records import REVIEW_KEY, CheckResult, GradeRecord, PartStatus
 
 REQUIRED = ("student", "part", "points")
-REVIEW_KEY = "manual_review"  # in CheckResult.details once a TA has scored the part
 
 
 class ManualScoreError(ValueError):

@@ -23,7 +23,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dlgrade.grading.manual import REVIEW_KEY, ManualScoreError
+from dlgrade.grading.manual import ManualScoreError
+from dlgrade.records import REVIEW_KEY
 from dlgrade.review.desk import (
     Decision,
     Desk,

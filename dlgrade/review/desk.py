@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from dlgrade.grading.manual import REVIEW_KEY, ManualScore, ManualScoreError, merge_scores
+from dlgrade.grading.manual import ManualScore, ManualScoreError, merge_scores
 from dlgrade.grading.outputs import grade_path, read_record
 from dlgrade.grading.outputs import load_records as _load_records
-from dlgrade.records import CheckResult, GradeRecord, PartStatus
+from dlgrade.records import REVIEW_KEY, CheckResult, GradeRecord, PartStatus
 from dlgrade.review.groups import group_texts
 from reference.rubric import RubricItem, rubric_points
 from reports.views import problem_of
