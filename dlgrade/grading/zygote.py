@@ -31,7 +31,7 @@ from dlgrade.grading.unit import (
     options_to_dict,
     tail,
 )
-from dlgrade.grading.zygote_server import HARNESS_CHECK_HELPERS, PRELOAD
+from dlgrade.grading.zygote_server import PRELOAD, check_helpers
 
 SERVER_MODULE = "dlgrade.grading.zygote_server"
 EXIT_WAIT_S = 10.0  # how long a killed child may take to be reaped and reported
@@ -49,7 +49,7 @@ class Zygote:
         preload = list(PRELOAD)
         with contextlib.suppress(FileNotFoundError):
             if options.checks_dir.resolve() == default_checks_dir().resolve():
-                preload += HARNESS_CHECK_HELPERS
+                preload += check_helpers(options.checks_dir.resolve())
         # Lives as long as the zygote (closed in close()): its start-up errors end up here.
         self._log = tempfile.NamedTemporaryFile(prefix="dlgrade-zygote-", suffix=".log")  # noqa: SIM115
         self.process = subprocess.Popen(

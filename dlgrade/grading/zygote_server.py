@@ -70,26 +70,56 @@ PRELOAD = (
     "reference.numpy_backprop",
     "reference.relu_fit",
     "reports.render",
+    "reference.l1_regression",
+    "reference.softmax_jacobian",
+    "reference.universal_approx",
+    "dlgrade.data.derived",
+    "dlgrade.evidence.plugin",
+    "matplotlib.backends.backend_agg",
+    "pdb",  # pytest's debugging plugin imports it at configuration
 )
-# The harness's own check helpers (not test modules or conftests: pytest rewrites
-# those on import, so they must be imported by pytest in the child).
-HARNESS_CHECK_HELPERS = (
-    "checks.answers",
-    "checks.notebook_runs",
-    "checks.probes",
-    "checks.scoring",
-    "checks.p4_figures",
-    "checks.p5_variants",
-)
+# The check modules the child's pytest must import itself: pytest rewrites their
+# asserts on import. The kernel's code is sent to the kernel as text, never run here.
+PYTEST_IMPORTS = ("test_*.py", "conftest.py", "kernel/*.py")
 DATASETS = ("mnist", "fashion-mnist")
 # Pure functions whose results their modules cache and every student needs: computed
-# once here, inherited by every child (module, function, arguments).
+# once here, inherited by every child (module, function, arguments). A function of the
+# checks is warmed only where the harness's own checks were preloaded (another checks
+# folder has modules of the same names that the child imports from there).
 WARM_CALLS = (
     ("dlgrade.engine.sandbox", "bwrap_usable", ()),
     ("dlgrade.engine.sandbox", "gpu_names", ()),
     ("reference.vector_calculus", "grad_norm_squared_np", ([0.0],)),
     ("reference.vector_calculus", "minimiser_np", ([[0.0]],)),
+    ("checks.p5_trained", "mnist_rows", ()),  # every MNIST image, by content (P5 Q4)
+    ("checks.probes", "p4_probes", ()),  # their kernel code, read once
+    ("checks.probes", "p5_probes", ()),  # and P5's inputs: networks trained on MNIST
+    ("nbformat.v4", "new_code_cell", ("",)),  # builds nbformat's validator (0.1 s)
+    ("nbformat.v4", "new_markdown_cell", ("",)),
+    ("PIL.Image", "preinit", ()),  # the image formats a report's figure is saved through
 )
+
+
+def check_helpers(checks_dir: Path) -> list[str]:
+    """The harness's own check helpers as modules (`checks.p4_values`, `checks.answers.judge`):
+    every module of `checks_dir` but those pytest or the kernel must import."""
+    found = []
+    for path in sorted(checks_dir.rglob("*.py")):
+        relative = path.relative_to(checks_dir)
+        if any(relative.match(pattern) for pattern in PYTEST_IMPORTS):
+            continue
+        parts = [checks_dir.name, *relative.with_suffix("").parts]
+        found.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return found
+
+
+def import_pytest_plugins() -> None:
+    """pytest's own plugins, which every run imports as it configures."""
+    from _pytest.config import default_plugins
+
+    for name in default_plugins:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(f"_pytest.{name}")
 
 
 def serve(preload: list[str]) -> None:
@@ -129,12 +159,15 @@ def warm_up(preload: list[str]) -> None:
     for name in preload:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    import_pytest_plugins()
     from dlgrade.data import DataError, load
 
     for name in DATASETS:
         with contextlib.suppress(DataError):
             load(name)  # kept in the process, shared copy-on-write by every child
     for module, function, args in WARM_CALLS:
+        if module.startswith("checks.") and module not in sys.modules:
+            continue
         with contextlib.suppress(Exception):  # a warm-up only: the child computes it otherwise
             getattr(importlib.import_module(module), function)(*args)
     # Everything so far lives as long as the zygote: keep the collector off it, so
