@@ -184,14 +184,25 @@ def step(
 
 
 def evaluate(
-    params: Params, x: np.ndarray, y: np.ndarray, scale: bool = False, chunk: int = 5000
+    params: Params,
+    x: np.ndarray,
+    y: np.ndarray,
+    scale: bool = False,
+    chunk: int = 5000,
+    affine: tuple[float, float] | None = None,
 ) -> tuple[float, float]:
-    """Q2 over a dataset, batched: (average cross-entropy loss, accuracy)."""
+    """Q2 over a dataset, batched: (average cross-entropy loss, accuracy).
+
+    `scale` divides the inputs by 255 and `affine` (a, b) maps them to a * x + b, a
+    chunk at a time: the same numbers as transforming the whole array first,
+    without holding a float copy of it.
+    """
     p = orient(params, "in_out")
     losses, correct = 0.0, 0
     for start in range(0, len(x), chunk):
         a = np.asarray(x[start : start + chunk], dtype=float).reshape(-1, p.weights[0].shape[0])
         a = a / 255.0 if scale else a
+        a = a * affine[0] + affine[1] if affine is not None else a
         labels = np.asarray(y[start : start + chunk])
         for w, b in zip(p.weights[:-1], p.biases[:-1], strict=True):
             a = expit(a @ w + b)

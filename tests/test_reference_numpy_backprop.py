@@ -81,6 +81,15 @@ def test_feed_forward_sample_agrees_with_batched_evaluate(mnist):
     assert all(r[1].sum() == 1 for r in results)
 
 
+@pytest.mark.parametrize("affine", [(1 / 255, 0.0), (2 / 255, -1.0), (1 / 128, -0.5)])
+def test_an_affine_map_a_chunk_at_a_time_is_the_same_as_mapping_the_whole_set_first(mnist, affine):
+    params = nb.train_epoch(nb.init_params(), mnist.x_train[:300], mnist.y_train[:300], scale=True)
+    x, y = mnist.x_test[:3000], mnist.y_test[:3000]
+    whole = nb.evaluate(params, x * affine[0] + affine[1], y, chunk=700)
+    assert nb.evaluate(params, x, y, chunk=700, affine=affine) == whole  # bit for bit
+    assert nb.evaluate(params, x, y, chunk=700) != whole  # the map is applied
+
+
 @pytest.mark.parametrize("scale", [False, True], ids=["raw", "scaled"])
 def test_step_gradients_match_finite_differences_on_real_samples(mnist, scale):
     rng = np.random.default_rng(0)
