@@ -19,7 +19,9 @@ def code_cell(source: str, *outputs: dict) -> NotebookNode:
 
 
 def write_notebook(path: Path, *cells: str | NotebookNode) -> Path:
-    """Write a notebook of `cells` to `path`; a string is a code cell of that source."""
+    """Write a notebook of `cells` to `path`, folders and all; a string is a code cell of that
+    source."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     nodes = [nbformat.v4.new_code_cell(c) if isinstance(c, str) else c for c in cells]
     nbformat.write(nbformat.v4.new_notebook(cells=nodes), path)
     return path
