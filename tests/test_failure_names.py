@@ -23,6 +23,7 @@ import nbformat
 import pytest
 from graded_out import grade_in
 from nested_notebook import deeply_nested_notebook
+from notebook_files import write_notebook
 
 from dlgrade.cli import main
 from dlgrade.grading.batch import grade_class
@@ -55,11 +56,7 @@ P4_PARTS = ("4-arch", "4-acc", "4-curves", "4-probs", "4-comment")
 
 
 def _notebook(path: Path, *cells: str) -> None:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# HW1")]
-    notebook.cells += [nbformat.v4.new_code_cell(source) for source in cells]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
+    write_notebook(path, nbformat.v4.new_markdown_cell("# HW1"), *cells)
 
 
 @pytest.fixture(scope="module")
