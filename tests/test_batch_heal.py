@@ -8,7 +8,6 @@ zygote from outside with `kill -9` while `dlgrade grade` grades real
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -19,10 +18,11 @@ from pathlib import Path
 
 import pytest
 from batch_standin import write_standin_checks, write_submission
+from graded_out import grade_in
 
 from dlgrade.grading.batch import grade_class
 from dlgrade.grading.runner import GradeOptions
-from dlgrade.records import GradeRecord, ObservationKind
+from dlgrade.records import ObservationKind
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 FULL_MARKS = REPOSITORY / "submissions" / "examples" / "fall2023-full-marks"
@@ -31,10 +31,6 @@ FULL_MARKS = REPOSITORY / "submissions" / "examples" / "fall2023-full-marks"
 @pytest.fixture(scope="module")
 def checks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_standin_checks(tmp_path_factory.mktemp("standin") / "checks")
-
-
-def _grade(out: Path, student: str) -> GradeRecord:
-    return GradeRecord.from_dict(json.loads((out / student / "grade.json").read_text()))
 
 
 def _class(root: Path, marker: Path, times: int) -> None:
@@ -51,8 +47,10 @@ def test_a_student_lost_with_the_zygote_is_retried_and_the_class_goes_on(tmp_pat
     assert marker.read_text() == "killed\n"  # the zygote really died once
     assert sorted(outcome.graded) == ["alice", "bob", "carol", "dave"]
     for name in ("alice", "bob", "carol", "dave"):
-        assert _grade(out, name).status == "graded" and _grade(out, name).total == 30.0
-    notes = [o.message for o in _grade(out, "bob").observations if o.kind == ObservationKind.WORKER]
+        assert grade_in(out, name).status == "graded" and grade_in(out, name).total == 30.0
+    notes = [
+        o.message for o in grade_in(out, "bob").observations if o.kind == ObservationKind.WORKER
+    ]
     assert len(notes) == 1 and "graded again on a restarted grading server" in notes[0]
     assert "lost with the grading server" in notes[0]
 
@@ -62,16 +60,16 @@ def test_a_second_loss_is_an_error_naming_both_and_resume_retries_it(tmp_path, c
     _class(root, marker, times=2)
     options = GradeOptions(checks_dir=checks, timeout_s=60)
     grade_class(root, out, options, jobs=2, progress=False)
-    bob = _grade(out, "bob")
+    bob = grade_in(out, "bob")
     assert bob.status == "error"
     message = bob.observations[0].message
     assert "lost with the grading server twice" in message
     assert message.count("lost with the grading server") == 3  # the summary and both losses
-    assert all(_grade(out, n).status == "graded" for n in ("alice", "carol", "dave"))
+    assert all(grade_in(out, n).status == "graded" for n in ("alice", "carol", "dave"))
     # The loss was the harness's, not bob's: a resumed run retries him (and only him).
     again = grade_class(root, out, options, jobs=2, progress=False)
     assert again.graded == ["bob"] and sorted(again.resumed) == ["alice", "carol", "dave"]
-    assert _grade(out, "bob").status == "graded"
+    assert grade_in(out, "bob").status == "graded"
     assert (out / "bob" / "grade.previous.json").is_file()  # the error record, kept
 
 
@@ -80,7 +78,7 @@ def test_resume_never_retries_an_error_of_the_students_own(tmp_path, checks):
     write_submission(root, "carol", exit=3)  # her code crashes the grading process
     options = GradeOptions(checks_dir=checks, timeout_s=60)
     assert grade_class(root, out, options, jobs=1, progress=False).graded == ["carol"]
-    assert _grade(out, "carol").status == "error"
+    assert grade_in(out, "carol").status == "error"
     assert grade_class(root, out, options, jobs=1, progress=False).resumed == ["carol"]
 
 
@@ -123,7 +121,7 @@ def test_kill_9_of_the_real_zygote_mid_batch_costs_no_student_a_grade(tmp_path):
     assert batch.returncode == 0, stdout
     assert len(list(out.glob("*/grade.json"))) == 6  # some were graded after the kill
     for name in names:
-        record = _grade(out, name)
+        record = grade_in(out, name)
         assert record.status == "graded", record.observations
         assert record.total == 28.0  # as graded with no fault: 3a needs a notebook, 2c a TA
     assert "0 grading error(s)" in stdout
@@ -142,7 +140,7 @@ def test_resume_retries_a_kernel_that_never_started_but_not_other_harness_errors
     write_submission(root, "alice", score=1.0)  # the kernel starts this time
     again = grade_class(root, out, options, jobs=2, progress=False)
     assert again.graded == ["alice"] and again.resumed == ["bob"]
-    assert not _grade(out, "alice").harness_errors and _grade(out, "bob").harness_errors
+    assert not grade_in(out, "alice").harness_errors and grade_in(out, "bob").harness_errors
 
 
 def _kill_session(session: int) -> None:
@@ -186,7 +184,7 @@ def test_kill_9_of_the_batch_parent_loses_nothing_and_the_resume_grades_the_rest
     while _running(grader) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _running(grader), "bob's grader outlived the killed batch"
-    assert _grade(out, "alice").status == "graded" and _grade(out, "alice").total == 30.0
+    assert grade_in(out, "alice").status == "graded" and grade_in(out, "alice").total == 30.0
     assert not (out / "bob" / "grade.json").exists()  # in flight: no grade, so resumed
     assert not list(out.rglob("*.part"))  # nothing half-written
     write_submission(root, "bob", score=1.0, sleep=0.0)
@@ -194,4 +192,4 @@ def test_kill_9_of_the_batch_parent_loses_nothing_and_the_resume_grades_the_rest
     assert again.returncode == 0, again.stderr
     assert "graded 3 submission(s)" in again.stdout and "1 already graded" in again.stdout
     for name in ("alice", "bob", "carol", "dave"):
-        assert _grade(out, name).status == "graded" and _grade(out, name).total == 30.0
+        assert grade_in(out, name).status == "graded" and grade_in(out, name).total == 30.0

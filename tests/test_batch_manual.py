@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from graded_out import grade_in
 
 from dlgrade.cli import main
 from dlgrade.grading.manual import ManualScore, ManualScoreError, apply_manual, read_manual_csv
@@ -47,10 +48,6 @@ def _csv(
     return path
 
 
-def _grade(out: Path, student: str) -> GradeRecord:
-    return GradeRecord.from_dict(json.loads((out / student / "grade.json").read_text()))
-
-
 def test_merge_sets_points_status_and_regenerates_everything(out, tmp_path, capsys):
     scores = _csv(
         tmp_path / "m.csv",
@@ -61,12 +58,12 @@ def test_merge_sets_points_status_and_regenerates_everything(out, tmp_path, caps
         ],
     )
     assert main(["merge-manual", str(out), str(scores)]) == 0
-    ann = {r.part: r for r in _grade(out, "ann").results}
+    ann = {r.part: r for r in grade_in(out, "ann").results}
     assert (ann["2c"].points, ann["2c"].status) == (4.0, "passed")
     assert ann["2c"].message == "graded by a TA: clear and correct"
     assert ann["2c"].details["text"] == "hi"  # the student's text stays for the report
     assert (ann["4-plots"].points, ann["4-plots"].status) == (3.0, "partial")
-    assert _grade(out, "ben").results[1].status == "failed"
+    assert grade_in(out, "ben").results[1].status == "failed"
     assert "ann,4.0,4.0,3.0,11.0,14.0" in (out / "grades.csv").read_text()
     assert json.loads((out / "ann" / "results.json").read_text())["score"] == 11.0
     assert "graded by a TA: clear and correct" in (out / "ann" / "report.html").read_text()
@@ -80,7 +77,7 @@ def test_a_reviewed_part_can_be_corrected(out, tmp_path):
     assert (
         main(["merge-manual", str(out), str(_csv(tmp_path / "b.csv", [["ann", "2c", "3.5"]]))]) == 0
     )
-    assert _grade(out, "ann").results[1].points == 3.5
+    assert grade_in(out, "ann").results[1].points == 3.5
 
 
 def test_bad_rows_are_all_named_and_nothing_is_written(out, tmp_path, capsys):

@@ -9,14 +9,14 @@ is a grade (counted in the means), not a harness error.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import nbformat
+from graded_out import grade_in
 
 from dlgrade.cli import main
-from dlgrade.records import GradeRecord, ObservationKind, PartStatus
+from dlgrade.records import ObservationKind, PartStatus
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 FULL_MARKS = REPOSITORY / "submissions" / "examples" / "fall2023-full-marks"
@@ -41,7 +41,7 @@ def test_a_student_stopped_at_the_timeout_gets_timeout_parts_naming_the_cell(tmp
     argv = ["grade", str(root), "--out", str(out), "--jobs", "1", "--timeout", "30"]
     argv += ["--problems", "p2,p5", "--no-progress", "--no-similarity"]
     assert main(argv) == 0
-    record = GradeRecord.from_dict(json.loads((out / "loopy" / "grade.json").read_text()))
+    record = grade_in(out, "loopy")
     assert record.status == "graded" and record.assignment == "fall2023"
     by_part = {r.part: r for r in record.results}
     # Judged from answers.toml before the notebook ran: kept.

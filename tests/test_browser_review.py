@@ -77,8 +77,13 @@ def _problem4(student: str) -> GradeRecord:
     return GradeRecord(student, "fall2023", results)
 
 
-def _serve(out: Path):
-    """Serve the desk on OUT in a thread; yields its base URL."""
+def _serve(tmp_path: Path, records: list[GradeRecord]):
+    """Write OUT as `dlgrade grade` leaves it for `records`, then serve the desk on it in a
+    thread; yields (OUT, base URL)."""
+    out = tmp_path / "out"
+    for record in records:
+        write_student_outputs(out, record)
+    rebuild_reports(out)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
@@ -86,7 +91,7 @@ def _serve(out: Path):
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    yield out, f"http://127.0.0.1:{sock.getsockname()[1]}"
     server.should_exit = True
     thread.join(timeout=30)
     sock.close()
@@ -94,24 +99,14 @@ def _serve(out: Path):
 
 @pytest.fixture
 def served(tmp_path: Path):
-    """(OUT, base URL) of a desk served by uvicorn in a thread."""
-    out = tmp_path / "out"
-    for student in TEXTS:
-        write_student_outputs(out, _record(student))
-    rebuild_reports(out)
-    for base in _serve(out):
-        yield out, base
+    """(OUT, base URL) of a desk on problem 2c's reflection of two students."""
+    yield from _serve(tmp_path, [_record(student) for student in TEXTS])
 
 
 @pytest.fixture
 def served4(tmp_path: Path):
     """(OUT, base URL) of a desk on problem 4's comment of four students."""
-    out = tmp_path / "out"
-    for student in COMMENTS:
-        write_student_outputs(out, _problem4(student))
-    rebuild_reports(out)
-    for base in _serve(out):
-        yield out, base
+    yield from _serve(tmp_path, [_problem4(student) for student in COMMENTS])
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nbformat
+from notebook_files import write_notebook
 
 from dlgrade.engine import discover
 
@@ -39,16 +39,10 @@ def softmax_jacobian(z):
 """
 
 
-def notebook(path: Path, *sources: str) -> Path:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    nbformat.write(nb, path)
-    return path
-
-
 def test_realistic_notebooks_map_to_problems_by_content(tmp_path):
-    notebook(tmp_path / "HW1P3.ipynb", P3)
-    notebook(tmp_path / "hw1p4.ipynb", P4)
-    notebook(tmp_path / "dlf23_hw1_prob5.ipynb", P5)
+    write_notebook(tmp_path / "HW1P3.ipynb", P3)
+    write_notebook(tmp_path / "hw1p4.ipynb", P4)
+    write_notebook(tmp_path / "dlf23_hw1_prob5.ipynb", P5)
     (tmp_path / "answers.toml").write_text("[1a]\n")
     sub = discover(tmp_path)
     assert {p: [s.path.name for s in found] for p, found in sub.problems.items()} == {
@@ -61,8 +55,8 @@ def test_realistic_notebooks_map_to_problems_by_content(tmp_path):
 
 
 def test_one_notebook_may_hold_several_problems_and_spring_tags(tmp_path):
-    notebook(tmp_path / "everything.ipynb", P3, P5)
-    notebook(tmp_path / "spring_p3.ipynb", JACOBIAN)
+    write_notebook(tmp_path / "everything.ipynb", P3, P5)
+    write_notebook(tmp_path / "spring_p3.ipynb", JACOBIAN)
     sub = discover(tmp_path)
     everything = next(s for s in sub.sources if s.path.name == "everything.ipynb")
     spring = next(s for s in sub.sources if s.path.name == "spring_p3.ipynb")
@@ -71,8 +65,8 @@ def test_one_notebook_may_hold_several_problems_and_spring_tags(tmp_path):
 
 
 def test_submission_toml_overrides_the_mapping(tmp_path):
-    notebook(tmp_path / "spring_p3.ipynb", JACOBIAN)
-    notebook(tmp_path / "misc.ipynb", P4)
+    write_notebook(tmp_path / "spring_p3.ipynb", JACOBIAN)
+    write_notebook(tmp_path / "misc.ipynb", P4)
     (tmp_path / "submission.toml").write_text(
         '[problems]\np3 = "spring_p3.ipynb"\np2 = ["gone.ipynb"]\n'
     )
@@ -115,7 +109,7 @@ def test_python_files_and_checkpoints(tmp_path):
     )
     checkpoints = tmp_path / ".ipynb_checkpoints"
     checkpoints.mkdir()
-    notebook(checkpoints / "HW1P3-checkpoint.ipynb", P3)
+    write_notebook(checkpoints / "HW1P3-checkpoint.ipynb", P3)
     sub = discover(tmp_path)
     assert [s.path.name for s in sub.sources] == ["prob5.py"]
     assert sub.sources[0].kind == "py" and sub.sources[0].problem_ids == ("p5",)
@@ -140,11 +134,11 @@ model = nn.Linear(784, 10)
 
 
 def test_any_spelling_of_fashion_mnist_maps_to_p4_and_mnist_alone_does_not(tmp_path):
-    notebook(tmp_path / "kaggle.ipynb", KAGGLE_P4)
-    notebook(tmp_path / "prose.ipynb", PROSE_P4)
-    notebook(tmp_path / "spaced.ipynb", PROSE_P4.replace("Fashion-MNIST", "fashion mnist"))
-    notebook(tmp_path / "p5.ipynb", P5)
-    notebook(tmp_path / "torch_mnist.ipynb", TORCH_MNIST)
+    write_notebook(tmp_path / "kaggle.ipynb", KAGGLE_P4)
+    write_notebook(tmp_path / "prose.ipynb", PROSE_P4)
+    write_notebook(tmp_path / "spaced.ipynb", PROSE_P4.replace("Fashion-MNIST", "fashion mnist"))
+    write_notebook(tmp_path / "p5.ipynb", P5)
+    write_notebook(tmp_path / "torch_mnist.ipynb", TORCH_MNIST)
     sub = discover(tmp_path)
     assert [s.path.name for s in sub.problems["p4"]] == [
         "kaggle.ipynb",
@@ -164,13 +158,8 @@ model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(25
 
 def test_fashion_mnist_named_only_in_markdown_maps_to_p4_when_the_code_has_a_network(tmp_path):
     for name, code in (("p4.ipynb", HELPER_P4), ("numpy_only.ipynb", P5)):
-        nb = nbformat.v4.new_notebook(
-            cells=[
-                nbformat.v4.new_markdown_cell("# Problem 4: a Fashion-MNIST classifier"),
-                nbformat.v4.new_code_cell(code),
-            ]
-        )
-        nbformat.write(nb, tmp_path / name)
+        markdown = nbformat.v4.new_markdown_cell("# Problem 4: a Fashion-MNIST classifier")
+        write_notebook(tmp_path / name, markdown, code)
     sub = discover(tmp_path)
     assert [s.path.name for s in sub.problems["p4"]] == ["p4.ipynb"]
     assert [s.path.name for s in sub.problems["p5"]] == ["numpy_only.ipynb"]

@@ -12,9 +12,9 @@ import io
 import json
 from pathlib import Path
 
-import nbformat
 import pytest
 from matplotlib.figure import Figure
+from notebook_files import write_notebook
 
 from dlgrade.engine import SandboxConfig, run_notebook
 from dlgrade.engine.figures import (
@@ -90,12 +90,7 @@ def test_malformed_axes_are_refused(axes):
 
 
 def notebook(folder: Path, *cells: str) -> SourceFile:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "plots.ipynb"
-    nbformat.write(
-        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path
-    )
-    return SourceFile(path, "ipynb", "ok")
+    return SourceFile(write_notebook(folder / "plots.ipynb", *cells), "ipynb", "ok")
 
 
 @pytest.mark.slow

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
+from notebook_files import write_notebook
 
 from dlgrade.engine import Probe, SandboxConfig, Watch, run_notebook
 from dlgrade.engine.records import SourceFile
@@ -53,12 +53,7 @@ _dlgrade_watch()
 
 
 def notebook(folder: Path, name: str, *cells: str, problems: tuple[str, ...] = ()) -> SourceFile:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    nbformat.write(
-        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path
-    )
-    return SourceFile(path, "ipynb", "ok", problem_ids=problems)
+    return SourceFile(write_notebook(folder / name, *cells), "ipynb", "ok", problem_ids=problems)
 
 
 def kept(run, watch: str) -> list[tuple[int, str, list[float]]]:

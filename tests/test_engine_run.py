@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
+from notebook_files import write_notebook
 
 from dlgrade.engine import Probe, SandboxConfig, run_notebook
 from dlgrade.engine.records import SourceFile
@@ -18,12 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def notebook(folder: Path, name: str, *cells: str) -> SourceFile:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    nbformat.write(
-        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), path
-    )
-    return SourceFile(path, "ipynb", "ok")
+    return SourceFile(write_notebook(folder / name, *cells), "ipynb", "ok")
 
 
 @pytest.fixture(scope="module")

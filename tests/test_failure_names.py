@@ -16,18 +16,18 @@ of hostile submissions (real notebooks in real kernels):
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from graded_out import grade_in
 from nested_notebook import deeply_nested_notebook
+from notebook_files import write_notebook
 
 from dlgrade.cli import main
 from dlgrade.grading.batch import grade_class
 from dlgrade.grading.runner import GradeOptions, default_checks_dir
-from dlgrade.records import GradeRecord
 
 pytestmark = pytest.mark.slow
 
@@ -56,11 +56,7 @@ P4_PARTS = ("4-arch", "4-acc", "4-curves", "4-probs", "4-comment")
 
 
 def _notebook(path: Path, *cells: str) -> None:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# HW1")]
-    notebook.cells += [nbformat.v4.new_code_cell(source) for source in cells]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
+    write_notebook(path, nbformat.v4.new_markdown_cell("# HW1"), *cells)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +71,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
 
 
 def _parts(out: Path, student: str) -> dict[str, tuple[str, str]]:
-    record = GradeRecord.from_dict(json.loads((out / student / "grade.json").read_text()))
+    record = grade_in(out, student)
     assert record.status == "graded", record.observations
     return {r.part: (str(r.status), r.message) for r in record.results}
 
@@ -119,7 +115,7 @@ def test_tampering_with_kernel_messages_is_interfered(graded):
         "(`ip = get_ipython()`); nothing its kernel reported can be trusted",
     )
     assert {part: parts[part] for part in P5_PARTS} == dict.fromkeys(P5_PARTS, interfered)
-    record = GradeRecord.from_dict(json.loads((out / "tam" / "grade.json").read_text()))
+    record = grade_in(out, "tam")
     assert record.total == 0
 
 
@@ -151,7 +147,7 @@ def test_a_kernel_the_student_killed_is_failed_in_every_problem(graded):
         "; cell 3 (`from scipy.optimize import fsolve`) was not run: execution stopped after "
         "cell 2 (`import os`) raised KernelDied: the kernel died"
     )
-    record = GradeRecord.from_dict(json.loads((out / "kid" / "grade.json").read_text()))
+    record = grade_in(out, "kid")
     assert [(c.source, c.cell, c.first_line, c.error) for c in record.failed_cells] == [
         ("hw1.ipynb", 2, "import os", "KernelDied: the kernel died")
     ]

@@ -9,16 +9,15 @@ the same command after space is freed grades exactly those left.
 from __future__ import annotations
 
 import csv
-import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from batch_standin import write_standin_checks, write_submission
+from graded_out import grade_in
 
 from dlgrade.cli import main
-from dlgrade.records import GradeRecord
 
 TMPFS_SIZE = "4m"  # room for the first students' files, not for the filler
 NAMES = ("alice", "bob", "carol", "dave", "erin")
@@ -41,10 +40,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(mount)], check=True, timeout=30)
 
 
-def _grade(out: Path, student: str) -> GradeRecord:
-    return GradeRecord.from_dict(json.loads((out / student / "grade.json").read_text()))
-
-
 def test_a_disk_filled_mid_batch_loses_nothing_and_the_resume_grades_those_left(
     tmp_path, small_disk, capsys
 ):
@@ -63,7 +58,7 @@ def test_a_disk_filled_mid_batch_loses_nothing_and_the_resume_grades_those_left(
     assert "No space left on device" in said and "run the same command again" in said
     assert filler.stat().st_size > 0  # the disk really filled
     for name in ("alice", "bob"):  # graded before the disk filled: complete
-        assert _grade(out, name).status == "graded" and _grade(out, name).total == 30.0
+        assert grade_in(out, name).status == "graded" and grade_in(out, name).total == 30.0
     for name in ("carol", "dave", "erin"):  # no grade at all: the resume's to grade
         assert not (out / name / "grade.json").exists()
     assert not list(out.rglob("*.part"))  # no half-written file anywhere
@@ -74,7 +69,7 @@ def test_a_disk_filled_mid_batch_loses_nothing_and_the_resume_grades_those_left(
     assert "graded 3 submission(s)" in said and "2 already graded" in said
     assert "OUT IS FULL" not in said
     for name in NAMES:
-        assert _grade(out, name).status == "graded" and _grade(out, name).total == 30.0
+        assert grade_in(out, name).status == "graded" and grade_in(out, name).total == 30.0
     with (out / "grades.csv").open() as handle:
         assert sorted(row["student"] for row in csv.DictReader(handle)) == list(NAMES)
     assert (out / "index.html").is_file()

@@ -17,8 +17,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-import nbformat
 import pytest
+from notebook_files import write_notebook
 
 from dlgrade.cli import main
 from dlgrade.engine import discover
@@ -44,19 +44,14 @@ def train_one_sample(sample, y, learning_rate=0.003):
 pytestmark = pytest.mark.slow
 
 
-def _notebook(path: Path, code: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), path)
-
-
 def _linked_class(tmp: Path) -> Path:
     """tmp/class/{linker,honest}; the linker's links lead to tmp/secrets and tmp/solutions."""
     secrets = tmp / "secrets"
     secrets.mkdir()
     (secrets / "shadow").write_text(f"root:{MARKER}:19000:0:99999:7:::\n")
     (secrets / "credentials").write_text(f'[default]\naws_secret_access_key = "{MARKER}"\n')
-    _notebook(secrets / "folder" / "p5.ipynb", P5_CODE)
-    _notebook(tmp / "solutions" / "x.ipynb", P5_CODE)
+    write_notebook(secrets / "folder" / "p5.ipynb", P5_CODE)
+    write_notebook(tmp / "solutions" / "x.ipynb", P5_CODE)
     linker = tmp / "class" / "linker"
     (linker / "notes").mkdir(parents=True)
     (linker / "notes" / "real.txt").write_text("my notes\n")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+from field_folders import grade_problem_4
+from notebook_files import code_cell, write_notebook
 
 from checks.handoff import PNG_PREFIX, find_handoff, review_details
 from checks.scoring import ForReview, HandedToTA, prerequisite_failed
@@ -22,7 +23,6 @@ from dlgrade.cli import main
 from dlgrade.engine.records import SourceFile
 from dlgrade.records import PartStatus
 
-FIELD = Path(__file__).resolve().parents[1] / "submissions" / "field"
 # A 1x1 PNG: what a saved figure looks like inside a notebook.
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -34,20 +34,12 @@ KERAS = (
 )
 
 
-def notebook(tmp_path: Path, name: str, *cells: nbformat.NotebookNode) -> SourceFile:
-    path = tmp_path / name
-    nbformat.write(nbformat.v4.new_notebook(cells=list(cells)), path)
-    return SourceFile(path, "ipynb", "ok")
-
-
-def code(source: str, *outputs: dict) -> nbformat.NotebookNode:
-    cell = nbformat.v4.new_code_cell(source)
-    cell.outputs = [nbformat.v4.new_output(**o) for o in outputs]
-    return cell
+def notebook(tmp_path: Path, name: str, *cells: str | nbformat.NotebookNode) -> SourceFile:
+    return SourceFile(write_notebook(tmp_path / name, *cells), "ipynb", "ok")
 
 
 def test_a_keras_fashion_network_is_recognised_as_problem_4(tmp_path):
-    source = notebook(tmp_path, "hw1_p4.ipynb", code(KERAS))
+    source = notebook(tmp_path, "hw1_p4.ipynb", KERAS)
     found = find_handoff("p4", [source])
     assert found is not None and found.framework == "TensorFlow/Keras"
     assert found.reason(saved=True).startswith(
@@ -57,7 +49,7 @@ def test_a_keras_fashion_network_is_recognised_as_problem_4(tmp_path):
         tmp_path,
         "p4_jax.ipynb",
         nbformat.v4.new_markdown_cell("Fashion-MNIST with JAX"),
-        code("import jax\nimport flax.linen as nn\nlayer = nn.Dense(256)"),
+        "import jax\nimport flax.linen as nn\nlayer = nn.Dense(256)",
     )
     assert find_handoff("p4", [jax]).framework == "JAX"
 
@@ -67,16 +59,16 @@ def test_mnist_through_keras_alone_is_not_a_problem_4(tmp_path):
     p5 = notebook(
         tmp_path,
         "hw1_p5.ipynb",
-        code("import tensorflow as tf\n(x, y), _ = tf.keras.datasets.mnist.load_data()"),
+        "import tensorflow as tf\n(x, y), _ = tf.keras.datasets.mnist.load_data()",
     )
     prose_only = notebook(
         tmp_path,
         "notes.ipynb",
         nbformat.v4.new_markdown_cell("Fashion-MNIST is next week"),
-        code("import tensorflow as tf\nprint(tf.__version__)"),
+        "import tensorflow as tf\nprint(tf.__version__)",
     )
     assert find_handoff("p4", [p5, prose_only]) is None
-    assert find_handoff("p5", [notebook(tmp_path, "k.ipynb", code(KERAS))]) is None
+    assert find_handoff("p5", [notebook(tmp_path, "k.ipynb", KERAS)]) is None
 
 
 def test_the_ta_sees_saved_figures_printed_outputs_and_the_last_comment(tmp_path):
@@ -84,7 +76,7 @@ def test_the_ta_sees_saved_figures_printed_outputs_and_the_last_comment(tmp_path
     source = notebook(
         tmp_path,
         "hw1_p4.ipynb",
-        code(
+        code_cell(
             KERAS,
             {"output_type": "stream", "name": "stderr", "text": "I0000 oneDNN custom operations\n"},
             {
@@ -114,13 +106,7 @@ def test_a_manual_prerequisite_hands_the_part_over_with_its_details():
 
 
 def test_a_keras_problem_4_is_graded_manual_with_its_saved_outputs_in_the_report(tmp_path):
-    students = tmp_path / "class"
-    shutil.copytree(FIELD / "p4-keras", students / "p4-keras")
-    out = tmp_path / "out"
-    argv = ["grade", str(students), "--out", str(out), "--quick", "--problems", "p4"]
-    assert main([*argv, "--no-progress", "--no-similarity", "--isolation", "none"]) == 0
-    (record,) = json.loads((out / "grades.json").read_text())
-    parts = {r["part"]: r for r in record["results"] if r["part"].startswith("4-")}
+    out, parts = grade_problem_4(tmp_path, "p4-keras")
     assert sorted(parts) == ["4-acc", "4-arch", "4-comment", "4-curves", "4-probs"]
     for result in parts.values():
         assert result["status"] == "manual", result

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from batch_standin import write_standin_checks
+from graded_out import grade_in
 from hostile_zips import bomb_zip, encrypted_zip, plain_zip, symlink_zip
 
 from dlgrade.cli import main
@@ -21,7 +22,6 @@ from dlgrade.grading.batch import grade_class
 from dlgrade.grading.runner import GradeOptions
 from dlgrade.intake import read_class
 from dlgrade.intake.unpack import STUDENT_LIMITS, Limits, unpack
-from dlgrade.records import GradeRecord
 
 NOT_UTF8 = os.fsdecode(b"caf\xe9-m\xfcller")  # a Latin-1 folder name, as Linux hands it over
 
@@ -113,16 +113,12 @@ def _grade(source: Path, out: Path, checks: Path, *extra: str) -> int:
     return main([*argv, "--launcher", "fresh", "--no-similarity", *extra])
 
 
-def _record(out: Path, student: str) -> GradeRecord:
-    return GradeRecord.from_dict(json.loads((out / student / "grade.json").read_text()))
-
-
 def test_a_refused_upload_gets_a_malformed_record_and_the_class_is_graded(tmp_path, checks):
     uploads = {"good": plain_zip({"answers.toml": b"x = 1\n"}), "locked": encrypted_zip({"a": b""})}
     out = tmp_path / "out"
     code = _grade(_canvas_download(tmp_path / "dl", uploads), out, checks, "--problems", "1,2")
     assert code == 0
-    good, locked = _record(out, "good"), _record(out, "locked")
+    good, locked = grade_in(out, "good"), grade_in(out, "locked")
     assert good.status == "graded" and (out / "good" / "grading.log").is_file()
     assert not (out / "locked" / "grading.log").exists()  # no grading process ran
     assert [r.part for r in locked.results] == ["1a", "1b", "2a", "2b", "2c"]  # --problems kept
@@ -143,7 +139,7 @@ def test_a_folder_name_that_is_not_utf8_is_graded_and_kept_losslessly(tmp_path, 
         (root / name / "notes.txt").write_text("junk only\n")
     out = tmp_path / "out"
     assert _grade(root, out, checks) == 0
-    assert _record(out, NOT_UTF8).student == NOT_UTF8  # the very bytes of the folder's name
+    assert grade_in(out, NOT_UTF8).student == NOT_UTF8  # the very bytes of the folder's name
     assert os.fsencode(NOT_UTF8) in os.listdir(os.fsencode(out))
     shown = "caf\\xe9-m\\xfcller"
     assert shown in (out / "grades.csv").read_text(encoding="utf-8")
@@ -164,7 +160,7 @@ def test_files_that_cannot_be_written_cost_their_student_only(tmp_path, checks):
     outcome = grade_class(
         root, out, GradeOptions(checks_dir=checks), jobs=1, progress=False, launcher="fresh"
     )
-    alice, bob = _record(out, "alice"), _record(out, "bob")
+    alice, bob = grade_in(out, "alice"), grade_in(out, "bob")
     assert alice.status == "error" and "IsADirectoryError" in alice.observations[0].message
     assert bob.status == "graded" and (out / "bob" / "report.html").is_file()
     assert sorted(r.student for r in outcome.records) == ["alice", "bob"]

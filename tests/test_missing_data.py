@@ -8,17 +8,15 @@ need the data are `manual` and name the file, the network is still judged.
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
-import nbformat
+from field_folders import grade_problem_4
+from nbformat import NotebookNode
+from notebook_files import code_cell, write_notebook
 
 from checks.handoff import for_review, missing_data
-from dlgrade.cli import main
 from dlgrade.engine.records import CellResult, NotebookRun, SourceFile
 
-FIELD = Path(__file__).resolve().parents[1] / "submissions" / "field"
 KAGGLE_CSV = "/kaggle/input/fashionmnist/fashion-mnist_train.csv"
 READ = CellResult(
     2,
@@ -33,9 +31,8 @@ def run_of(source: SourceFile, *cells: CellResult) -> NotebookRun:
     return NotebookRun(source, "ok", cells, {}, (), (), "none", 1.0)
 
 
-def source_in(tmp_path: Path, *cells: nbformat.NotebookNode) -> SourceFile:
-    path = tmp_path / "fashion-mnist-mlp.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=list(cells)), path)
+def source_in(tmp_path: Path, *cells: NotebookNode) -> SourceFile:
+    path = write_notebook(tmp_path / "fashion-mnist-mlp.ipynb", *cells)
     return SourceFile(path, "ipynb", "ok", ("p4",))
 
 
@@ -76,8 +73,10 @@ def test_the_idx_files_and_an_npz_are_fashion_mnist_files_too(tmp_path):
 
 
 def test_the_ta_sees_the_printed_outputs_the_student_saved(tmp_path):
-    cell = nbformat.v4.new_code_cell("print('test accuracy', acc)")
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="test accuracy 0.89\n")]
+    cell = code_cell(
+        "print('test accuracy', acc)",
+        {"output_type": "stream", "name": "stdout", "text": "test accuracy 0.89\n"},
+    )
     reason = for_review(missing_data(run_of(source_in(tmp_path, cell), READ), set()))
     assert reason.endswith("a TA grades this part from its saved figures and printed outputs")
     assert reason.details["printed"] == "test accuracy 0.89"
@@ -85,13 +84,7 @@ def test_the_ta_sees_the_printed_outputs_the_student_saved(tmp_path):
 
 
 def test_a_kaggle_csv_notebook_hands_the_data_parts_to_a_ta(tmp_path):
-    students = tmp_path / "class"
-    shutil.copytree(FIELD / "p4-kaggle-csv", students / "p4-kaggle-csv")
-    out = tmp_path / "out"
-    argv = ["grade", str(students), "--out", str(out), "--quick", "--problems", "p4"]
-    assert main([*argv, "--no-progress", "--no-similarity", "--isolation", "none"]) == 0
-    (record,) = json.loads((out / "grades.json").read_text())
-    parts = {r["part"]: r for r in record["results"] if r["part"].startswith("4-")}
+    _, parts = grade_problem_4(tmp_path, "p4-kaggle-csv")
     # The network is defined in a cell that needs no data: still judged by the grader.
     assert parts["4-arch"]["status"] == "passed", parts["4-arch"]
     for part in ("4-acc", "4-curves", "4-probs"):

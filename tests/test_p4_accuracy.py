@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
+from notebook_files import write_notebook
 
 from checks import p4_network as network
 from checks.p4_accuracy import measure
@@ -30,8 +30,7 @@ def fashion(cache):
 
 
 def run_of(tmp_path: Path) -> NotebookRun:
-    path = tmp_path / "hw1p4.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), path)
+    path = write_notebook(tmp_path / "hw1p4.ipynb", "x = 1")
     return NotebookRun(
         SourceFile(path, "ipynb", "ok", ("p4",)), "ok", (CellResult(0, "ok"),), {}, (), (), "", 0.0
     )

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
-import nbformat
 import pytest
+from notebook_files import write_notebook
 
 from checks import p4_network as network
 from checks.p4_inputs import fit_affine
@@ -52,11 +52,7 @@ CELLS = [
 
 
 def test_an_interrupted_training_is_graded_as_the_partial_run_it_is(tmp_path, cache):
-    path = tmp_path / "s" / "hw1p4.ipynb"
-    path.parent.mkdir()
-    nbformat.write(
-        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS]), path
-    )
+    path = write_notebook(tmp_path / "s" / "hw1p4.ipynb", *CELLS)
     source = SourceFile(path, "ipynb", "ok", ("p4",))
     config = SandboxConfig(quick=True, cell_timeout_s=60, notebook_timeout_s=600, data_dir=cache)
     run = run_notebook(source, p4_probes(), config, watches=p4_watches())

@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 from matplotlib.figure import Figure
+from notebook_files import write_notebook
 
 from checks.p4_comment import PNG_PREFIX, comment, figure_images, problem_cells
 from checks.p4_training import read_training, training_note
@@ -27,15 +28,8 @@ P4_PLOT = "import torch.nn as nn\nplt.barh(range(10), probs)\nplt.show()"
 
 
 def write(tmp_path: Path, cells: list[tuple[str, str]], problems=("p3", "p4")) -> SourceFile:
-    nb = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text)
-            for kind, text in cells
-        ]
-    )
-    path = tmp_path / "HW1.ipynb"
-    nbformat.write(nb, path)
-    return SourceFile(path, "ipynb", "ok", problems)
+    nodes = [nbformat.v4.new_markdown_cell(text) if kind == "md" else text for kind, text in cells]
+    return SourceFile(write_notebook(tmp_path / "HW1.ipynb", *nodes), "ipynb", "ok", problems)
 
 
 def run_of(source, cells=(), figures=(), kept=()) -> NotebookRun:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
+from notebook_files import write_notebook
 
 from checks.p5_values import weight_history
 from checks.probes import P5_WATCH, p5_probes, p5_watches
@@ -90,10 +90,7 @@ P3_AFTER = "from scipy.optimize import fsolve\nfit = [1.0] * 13"
 
 
 def notebook(folder: Path, *cells: str, problems=("p5",)) -> SourceFile:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "hw1_prob5.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nbformat.write(nb, path)
+    path = write_notebook(folder / "hw1_prob5.ipynb", *cells)
     return SourceFile(path, "ipynb", "ok", problem_ids=problems)
 
 

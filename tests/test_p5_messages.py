@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
+from notebook_files import write_notebook
 
 from checks.p5_interface import explained, interface, probe_values
 from checks.p5_values import GraderError
@@ -18,9 +18,7 @@ HOLDER = {"where": "`weights` and `biases`", "orientation": "in_out"}
 
 
 def run_with(tmp_path: Path, probe: ProbeResult, cells: list[str], results: list[CellResult]):
-    path = tmp_path / "hw1_prob5.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nbformat.write(nb, path)
+    path = write_notebook(tmp_path / "hw1_prob5.ipynb", *cells)
     inventory = ProbeResult("p5_inventory", {"inventory": {}, "defined": {}})
     return NotebookRun(
         source=SourceFile(path, "ipynb", "ok", ("p5",)),

@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nested_notebook import deeply_nested_notebook
+from notebook_files import write_notebook
 
 from reports.render import render_similarity
 from reports.similarity import (
@@ -143,12 +144,7 @@ def train_one_sample(sample, y, learning_rate=0.003):
 
 
 def _notebook(path: Path, cells: list[str]) -> Path:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_markdown_cell("# HW1 problem 5")]
-    notebook.cells += [nbformat.v4.new_code_cell(source) for source in cells]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
-    return path
+    return write_notebook(path, nbformat.v4.new_markdown_cell("# HW1 problem 5"), *cells)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+from notebook_files import write_notebook
 from torch.utils.data import DataLoader, Subset
 from torchvision import transforms as T
 
@@ -182,14 +183,9 @@ NOTEBOOK_CELLS = (
 @pytest.mark.slow
 @pytest.mark.parametrize("enabled", [True, False])
 def test_the_sandbox_kernel_serves_decoded_batches(tmp_path, enabled):
-    import nbformat
-
     from dlgrade.data import load
 
-    path = tmp_path / "student" / "loop.ipynb"
-    path.parent.mkdir()
-    cells = [nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS]
-    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    path = write_notebook(tmp_path / "student" / "loop.ipynb", *NOTEBOOK_CELLS)
     probe = Probe(
         "batch",
         "_dlgrade_emit('x', x); _dlgrade_emit('y', y)\n"
