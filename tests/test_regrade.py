@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -165,6 +166,23 @@ def test_a_manifest_regrades_its_own_edition_only(tmp_path):
     assert skipped == {}
     assert {s.name: s.options.manifest for s in students} == {"ann": str(manifest), "ben": None}
     assert {s.options.evidence for s in students} == {"reuse"}
+
+
+def test_a_regrade_runs_under_its_own_interpreter_and_names_checks_that_are_gone(tmp_path):
+    """Graded from a virtual environment since removed: this dlgrade re-judges it; graded
+    with a checks folder since removed: it is not regraded, and the reason says what to do."""
+    out = tmp_path / "out"
+    for name, checks in (("ann", REPO / "checks"), ("ben", tmp_path / "old" / "checks")):
+        (tmp_path / "class" / name).mkdir(parents=True)
+        (out / name).mkdir(parents=True)
+        (out / name / "grade.json").write_text(json.dumps(GradeRecord(name, "x", []).to_dict()))
+        gone = GradeOptions(checks_dir=checks, python=str(tmp_path / "old" / ".venv" / "python"))
+        start_evidence(out / name, tmp_path / "class" / name, options_to_dict(gone))
+    students, skipped = _students(out, Settings(), None)
+    assert [(s.name, s.options.python) for s in students] == [("ann", sys.executable)]
+    assert "are not there any more: --checks DIR" in skipped["ben"]
+    students, skipped = _students(out, Settings(checks_dir=REPO / "checks"), None)
+    assert [s.name for s in students] == ["ann", "ben"] and skipped == {}
 
 
 def changed_manifest(folder: Path, part: str, points: int) -> Path:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -162,6 +163,12 @@ def _student(out: Path, name: str, settings: Settings) -> _Student | str:
     if not isinstance(folder, str) or not Path(folder).is_dir():
         where = folder if isinstance(folder, str) else "an archive"
         return f"the submission it was graded from ({where}) is not there any more"
+    checks_dir = settings.checks_dir or options.checks_dir
+    if not checks_dir.is_dir():
+        return (
+            f"the checks it was graded with ({checks_dir}) are not there any more: "
+            "--checks DIR regrades with those in DIR"
+        )
     try:
         previous = read_record(out / name / GRADE_FILE)
     except OutputError as err:
@@ -170,7 +177,8 @@ def _student(out: Path, name: str, settings: Settings) -> _Student | str:
     mine = settings.manifest and _manifest_id(settings.manifest) == previous.assignment
     options = replace(
         options,
-        checks_dir=settings.checks_dir or options.checks_dir,
+        checks_dir=checks_dir,
+        python=sys.executable,  # this dlgrade judges: the one the regrade was started with
         manifest=str(settings.manifest) if mine else options.manifest,
         evidence="keep" if settings.rerun else "reuse",
         regrade=tuple(settings.parts),
