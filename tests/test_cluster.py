@@ -246,7 +246,8 @@ def test_a_result_lost_after_grading_ended_costs_the_student_no_try(dask_cluster
     from dlgrade.grading.cluster.dispatch import zip_submission
     from dlgrade.grading.cluster.task import grade_task, starts_of
     from dlgrade.grading.cluster.worker import DATASETS_PLUGIN, DatasetsPlugin, GradingPlugin
-    from dlgrade.grading.unit import GradeOptions, UnitResult, options_to_dict
+    from dlgrade.grading.options import GradeOptions, options_to_dict
+    from dlgrade.grading.result import UnitResult
 
     checks = write_standin_checks(tmp_path / "standin" / "checks")
     folder = write_submission(tmp_path / "class", "bob", score=0.5)

@@ -17,17 +17,9 @@ from dlgrade import progress
 from dlgrade.engine import SandboxConfig
 from dlgrade.engine.sandbox import device_summary
 from dlgrade.grading.cluster.dispatch import zip_submission
-from dlgrade.grading.unit import (
-    RESULT_NAME,
-    Ending,
-    GradeOptions,
-    UnitResult,
-    ended_result,
-    options_from_dict,
-    options_to_dict,
-    read_result,
-    write_result,
-)
+from dlgrade.grading.ending import Ending, ended_result
+from dlgrade.grading.options import GradeOptions, options_from_dict, options_to_dict
+from dlgrade.grading.result import RESULT_NAME, UnitResult, read_result, write_result
 from dlgrade.grading.zygote import Zygote
 from dlgrade.records import CheckResult, GradeRecord, PartStatus
 

@@ -23,15 +23,11 @@ from notebook_files import write_notebook
 from dlgrade.cli import main
 from dlgrade.engine import discover
 from dlgrade.engine.paths import LinkRefused, hand_in_files, read_inside, read_regular
+from dlgrade.grading.archive import unpack_archive
 from dlgrade.grading.cluster.dispatch import zip_submission
+from dlgrade.grading.options import GradeOptions, options_to_dict
+from dlgrade.grading.result import RESULT_NAME, read_result
 from dlgrade.grading.runner import default_checks_dir
-from dlgrade.grading.unit import (
-    RESULT_NAME,
-    GradeOptions,
-    options_to_dict,
-    read_result,
-    unpack_archive,
-)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "submissions" / "examples"
 MARKER = "SECRET-MARKER-7f3a9c"

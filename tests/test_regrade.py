@@ -31,8 +31,8 @@ from dlgrade.evidence.codec import decode_run, encode_run
 from dlgrade.evidence.regrade import Settings, _students
 from dlgrade.evidence.settle import settle, settled_in
 from dlgrade.evidence.store import EVIDENCE_DIR, EvidenceStore, read_uses, start_evidence
+from dlgrade.grading.options import GradeOptions, options_to_dict
 from dlgrade.grading.student_files import student_files
-from dlgrade.grading.unit import GradeOptions, options_to_dict
 from dlgrade.records import (
     REVIEW_KEY,
     CheckResult,

@@ -20,9 +20,9 @@ from dlgrade.engine.discover import ANSWERS_FILE, discover
 from dlgrade.engine.errors import SandboxUnavailable
 from dlgrade.grading.lockdown import LockdownError, prepare
 from dlgrade.grading.outputs import write_text
+from dlgrade.grading.result import JUNIT_NAME
 from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, default_checks_dir
 from dlgrade.grading.terminal import check_summary, failing_parts
-from dlgrade.grading.unit import JUNIT_NAME
 from dlgrade.grading.zygote import Zygote
 from dlgrade.records import GradeRecord
 from reports.markdown import job_summary

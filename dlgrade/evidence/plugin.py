@@ -1,7 +1,7 @@
 """pytest plugin: the checks judge kept evidence instead of new kernels when they may.
 
 Loaded with `-p dlgrade.evidence.plugin --evidence-dir DIR --evidence keep|reuse`
-(dlgrade.grading.unit adds it). Through `checks.notebook_runs.RUNS_OVERRIDE`
+(dlgrade.grading.pytest_args adds it). Through `checks.notebook_runs.RUNS_OVERRIDE`
 it hands the `notebooks` fixture the same `NotebookRuns` the checks' conftest
 would build, with an `EvidenceStore`: every run is kept in DIR, and with
 `reuse` a run whose key still matches is judged from DIR without a kernel.

@@ -28,6 +28,7 @@ from pathlib import Path
 from dlgrade.evidence.settle import settle
 from dlgrade.evidence.store import EVIDENCE_DIR, Use, read_grading, read_uses
 from dlgrade.grading.batch import Launcher, run_jobs
+from dlgrade.grading.options import GradeOptions, options_from_dict, options_to_dict
 from dlgrade.grading.outputs import (
     GRADE_FILE,
     OutputError,
@@ -37,7 +38,6 @@ from dlgrade.grading.outputs import (
     write_class_outputs,
     write_student_outputs,
 )
-from dlgrade.grading.unit import GradeOptions, options_from_dict, options_to_dict
 from dlgrade.records import GradeRecord, ObservationKind
 
 

@@ -31,6 +31,7 @@ from typing import Literal
 from tqdm import tqdm
 
 from dlgrade.data.atomic import write_bytes_atomic
+from dlgrade.grading.errors import LOST_SERVER, error_record, harness_lost, worth_retrying
 from dlgrade.grading.outputs import (
     GRADE_FILE,
     grade_path,
@@ -41,14 +42,8 @@ from dlgrade.grading.outputs import (
     write_similarity,
     write_student_files,
 )
+from dlgrade.grading.result import UnitResult
 from dlgrade.grading.runner import GradeOptions, GradingJob, thread_budget
-from dlgrade.grading.unit import (
-    LOST_SERVER,
-    UnitResult,
-    error_record,
-    harness_lost,
-    worth_retrying,
-)
 from dlgrade.grading.zygote import ForkedJob, ZygoteKeeper
 from dlgrade.intake import ClassInput, read_class
 from dlgrade.intake.outputs import WORK_DIR, record_intake

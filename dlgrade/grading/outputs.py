@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dlgrade.data.atomic import atomic_output
-from dlgrade.grading.runner import error_record
+from dlgrade.grading.errors import error_record
 from dlgrade.grading.student_files import GRADE_FILE, json_bytes, student_files
 from dlgrade.records import GradeRecord, IntakeSummary, rerun_hint
 from dlgrade.text import readable

@@ -5,7 +5,7 @@ submission's grading in a process of its own (in its own process group) keeps
 that from ever reaching the batch. Its kernels run in sessions of their own, so
 killing the group does not reach them: under bubblewrap they die with their
 parent (--die-with-parent), in user mode every process of their uids is killed
-from the ledger before the result is read (unit.ended_result), and in mode none
+from the ledger before the result is read (ending.ended_result), and in mode none
 the kernel's own parent check ends it while what the notebook started may live on.
 
 * `dlgrade.grading.zygote.ForkedJob`: a child forked from a pre-warmed zygote
@@ -30,18 +30,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from dlgrade.grading.unit import (
-    LOG_NAME,
-    RESULT_NAME,
-    THREAD_VARIABLES,
-    Ending,
-    GradeOptions,
-    UnitResult,
-    ended_result,
-    error_record,
-    options_to_dict,
-    pytest_args,
-)
+from dlgrade.grading.ending import Ending, ended_result
+from dlgrade.grading.log import LOG_NAME
+from dlgrade.grading.options import GradeOptions, options_to_dict
+from dlgrade.grading.pytest_args import pytest_args
+from dlgrade.grading.result import RESULT_NAME, UnitResult
+from dlgrade.grading.threads import THREAD_VARIABLES
 
 __all__ = [
     "THREAD_VARIABLES",
@@ -51,7 +45,6 @@ __all__ = [
     "available_cores",
     "child_environment",
     "default_checks_dir",
-    "error_record",
     "launch_environment",
     "pytest_command",
     "thread_budget",

@@ -1,7 +1,7 @@
 """One student's files in OUT, derived from the grade record: grade.json, results.json, report.html.
 
 Its own module so that whoever renders a record (the grading child in
-`unit.collect_files`, a Dask worker, `grading.outputs`, the intake's refused
+`result.collect_files`, a Dask worker, `grading.outputs`, the intake's refused
 uploads) imports it without importing the others: `outputs` reads the
 launchers' error records, and the launchers render through this module, so
 neither imports the other.

@@ -20,17 +20,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from dlgrade.grading.unit import (
-    LOG_NAME,
-    LOST_SERVER,
-    RESULT_NAME,
-    Ending,
-    GradeOptions,
-    UnitResult,
-    ended_result,
-    options_to_dict,
-    tail,
-)
+from dlgrade.grading.ending import Ending, ended_result
+from dlgrade.grading.errors import LOST_SERVER
+from dlgrade.grading.log import LOG_NAME, tail
+from dlgrade.grading.options import GradeOptions, options_to_dict
+from dlgrade.grading.result import RESULT_NAME, UnitResult
 from dlgrade.grading.zygote_server import PRELOAD, check_helpers
 
 SERVER_MODULE = "dlgrade.grading.zygote_server"

@@ -42,7 +42,9 @@ import time
 import traceback
 from pathlib import Path
 
-from dlgrade.grading.unit import LOG_NAME, RESULT_NAME, options_from_dict
+from dlgrade.grading.log import LOG_NAME
+from dlgrade.grading.options import options_from_dict
+from dlgrade.grading.result import RESULT_NAME
 
 # What a grading run imports that costs time; a module missing here is skipped.
 PRELOAD = (
@@ -235,7 +237,8 @@ def _fork_child(request: dict, channel: int) -> int:
 
 
 def _grade_in_child(request: dict, work_dir: Path) -> int:
-    from dlgrade.grading.unit import grade_submission, write_result
+    from dlgrade.grading.result import write_result
+    from dlgrade.grading.unit import grade_submission
 
     options = options_from_dict(request["options"])
     result = grade_submission(

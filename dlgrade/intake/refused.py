@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dlgrade.grading.options import GradeOptions
 from dlgrade.grading.outputs import write_student_files
 from dlgrade.grading.student_files import student_files
-from dlgrade.grading.unit import GradeOptions
 from dlgrade.records import CheckResult, GradeRecord, Observation, ObservationKind, PartStatus
 
 

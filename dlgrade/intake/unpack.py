@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from dlgrade.grading.unit import MAX_ARCHIVE_BYTES
+from dlgrade.grading.archive import MAX_ARCHIVE_BYTES
 from dlgrade.intake.records import IntakeError
 
 MAX_TOTAL_BYTES = 16 << 30  # a class export is large, but not this large

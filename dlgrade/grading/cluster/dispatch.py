@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from dlgrade.grading.archive import MAX_ARCHIVE_BYTES, pack_folder
 from dlgrade.grading.batch import BatchError, progress_bar, write_unit
 from dlgrade.grading.cluster.backends import GPU_RESOURCE, Session, connect
 from dlgrade.grading.cluster.config import Backend
@@ -47,16 +48,11 @@ from dlgrade.grading.cluster.worker import (
     GradingPlugin,
     WorkerUnfit,
 )
+from dlgrade.grading.errors import error_record
+from dlgrade.grading.options import GradeOptions, options_to_dict
 from dlgrade.grading.outputs import GRADE_FILE
+from dlgrade.grading.result import UnitResult
 from dlgrade.grading.runner import default_checks_dir
-from dlgrade.grading.unit import (
-    MAX_ARCHIVE_BYTES,
-    GradeOptions,
-    UnitResult,
-    error_record,
-    options_to_dict,
-    pack_folder,
-)
 from dlgrade.records import GradeRecord
 
 POLL_S = 0.2  # how often finished tasks are collected; nothing next to grading
@@ -306,7 +302,7 @@ class ClusterBatch:
 
 def zip_submission(folder: Path, student: str) -> bytes:
     """The folder's files (and links, as links) under one top-level directory named for the
-    student: it unpacks (`unit.unpack_archive`) to the same tree as the folder, so the
+    student: it unpacks (`archive.unpack_archive`) to the same tree as the folder, so the
     worker's grading names a link as local grading does."""
     return pack_folder(folder, top=student)
 

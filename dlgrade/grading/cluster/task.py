@@ -24,9 +24,12 @@ from pathlib import Path
 
 from distributed import get_client, get_worker
 
+from dlgrade.grading.archive import unpack_archive
 from dlgrade.grading.cluster.worker import GradingPlugin, WorkerUnfit, describe_worker
+from dlgrade.grading.errors import error_record
+from dlgrade.grading.log import LOG_NAME
+from dlgrade.grading.result import UnitResult
 from dlgrade.grading.student_files import student_files
-from dlgrade.grading.unit import LOG_NAME, UnitResult, error_record, unpack_archive
 from dlgrade.records import GradeRecord, Observation, ObservationKind
 
 MAX_STARTS = 2  # a student's first try and one retry after its worker was lost
