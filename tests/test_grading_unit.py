@@ -16,6 +16,7 @@ from batch_standin import write_standin_checks, write_submission
 from dlgrade import progress
 from dlgrade.engine import SandboxConfig
 from dlgrade.engine.sandbox import device_summary
+from dlgrade.grading.archive import unpack_archive
 from dlgrade.grading.cluster.dispatch import zip_submission
 from dlgrade.grading.ending import Ending, ended_result
 from dlgrade.grading.options import GradeOptions, options_from_dict, options_to_dict
@@ -83,6 +84,33 @@ def test_a_fresh_interpreter_grades_a_zipped_submission(tmp_path):
         result.files
     )
     assert json.loads(result.files["grade.json"])["student"] == "alice"
+
+
+def _tree(root: Path) -> dict[str, str | bytes]:
+    return {
+        p.relative_to(root).as_posix(): str(p.readlink()) if p.is_symlink() else p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_symlink() or p.is_file()
+    }
+
+
+def test_a_shipped_zip_unpacks_to_the_folders_own_tree(tmp_path):
+    # A folder holding one sub-folder only: were the zip not under the student's name, the
+    # unpacked submission would be that sub-folder (a zip of a folder is its contents).
+    folder = tmp_path / "class" / "carol"
+    (folder / "work").mkdir(parents=True)
+    (folder / "work" / "hw1.py").write_text("x = 1\n")
+    (folder / "work" / "theirs.ipynb").symlink_to("../../elsewhere.ipynb")
+    unpacked = unpack_archive(zip_submission(folder, "carol"), tmp_path / "worker")
+    assert unpacked == tmp_path / "worker" / "carol"
+    assert (
+        _tree(unpacked)
+        == _tree(folder)
+        == {
+            "work/hw1.py": b"x = 1\n",
+            "work/theirs.ipynb": "../../elsewhere.ipynb",
+        }
+    )
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
-"""A submission as a zip archive (the `bytes` form a distributed runner ships): packing
-a folder, and unpacking one safely below a target folder.
+"""A submission shipped as a zip archive (the `bytes` form; `cluster.dispatch.zip_submission`
+packs it), unpacked safely below a target folder.
 
-A link goes in as a link entry (its target's text, never the file it leads to), and
+A link travels as a link entry (its target's text, never the file it leads to) and
 comes out as a link again, so the grader that unpacks it names the link as local
 grading does (engine/paths.py).
 """
@@ -13,7 +13,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from dlgrade.engine.paths import hand_in_files, refused_link
+from dlgrade.engine.paths import refused_link
 
 MAX_ARCHIVE_BYTES = 512 << 20  # unpacked size of a submission shipped as a zip
 
@@ -35,24 +35,6 @@ def unpack_archive(data: bytes, target: Path) -> Path:
     if len(entries) == 1 and entries[0].is_dir():
         return entries[0]
     return target
-
-
-def pack_folder(folder: Path, top: str = "") -> bytes:
-    """A zip of `folder`'s contents (under the directory `top`, if given): the `bytes` form
-    of a submission. A link goes in as a link entry (its target's text, never the file it
-    leads to), so the grader that unpacks it names the link as local grading does."""
-    folder = Path(folder)
-    prefix = f"{top}/" if top else ""
-    files, links = hand_in_files(folder)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in files:
-            archive.write(path, prefix + path.relative_to(folder).as_posix())
-        for link in links:
-            entry = zipfile.ZipInfo(prefix + link.name)
-            entry.external_attr = (stat.S_IFLNK | 0o777) << 16
-            archive.writestr(entry, link.target)
-    return buffer.getvalue()
 
 
 def _is_link(member: zipfile.ZipInfo) -> bool:

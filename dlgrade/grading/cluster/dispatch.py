@@ -22,16 +22,20 @@ Whatever happens on the cluster, every student ends with a record:
 from __future__ import annotations
 
 import contextlib
+import io
 import queue
+import stat
 import sys
 import time
 import uuid
+import zipfile
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlgrade.grading.archive import MAX_ARCHIVE_BYTES, pack_folder
+from dlgrade.engine.paths import hand_in_files
+from dlgrade.grading.archive import MAX_ARCHIVE_BYTES
 from dlgrade.grading.batch import BatchError, progress_bar, write_unit
 from dlgrade.grading.cluster.backends import GPU_RESOURCE, Session, connect
 from dlgrade.grading.cluster.config import Backend
@@ -303,8 +307,21 @@ class ClusterBatch:
 def zip_submission(folder: Path, student: str) -> bytes:
     """The folder's files (and links, as links) under one top-level directory named for the
     student: it unpacks (`archive.unpack_archive`) to the same tree as the folder, so the
-    worker's grading names a link as local grading does."""
-    return pack_folder(folder, top=student)
+    worker's grading names a link as local grading does.
+
+    The top-level directory is what keeps the tree the same: without it, a folder
+    holding one sub-folder only would unpack to that sub-folder. A link goes in as a
+    link entry (its target's text, never the file it leads to)."""
+    files, links = hand_in_files(folder)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, f"{student}/{path.relative_to(folder).as_posix()}")
+        for link in links:
+            entry = zipfile.ZipInfo(f"{student}/{link.name}")
+            entry.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(entry, link.target)
+    return buffer.getvalue()
 
 
 def folder_size(folder: Path) -> int:
