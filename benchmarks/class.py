@@ -46,7 +46,7 @@ from dlgrade.engine import SandboxConfig, discover
 from dlgrade.engine.notebooks import load_notebook
 from dlgrade.engine.sandbox import SHIM_DIR
 from dlgrade.engine.workspace import data_root, link_data
-from dlgrade.grading.batch import LAUNCHERS, write_unit
+from dlgrade.grading.jobs import LAUNCHERS, write_unit
 from dlgrade.grading.outputs import load_records, write_class_outputs, write_similarity
 from dlgrade.grading.result import UnitResult
 from dlgrade.grading.runner import GradeOptions, GradingJob, default_checks_dir, thread_budget

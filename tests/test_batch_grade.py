@@ -15,13 +15,10 @@ import pytest
 from batch_standin import write_standin_checks, write_submission
 
 from dlgrade.cli import main
-from dlgrade.grading.batch import (
-    BatchError,
-    BatchOutcome,
-    grade_class,
-    select,
-    summary_lines,
-)
+from dlgrade.grading.batch import BatchOutcome, grade_class
+from dlgrade.grading.batch_errors import BatchError
+from dlgrade.grading.batch_summary import summary_lines
+from dlgrade.grading.resume import select
 from dlgrade.grading.runner import GradeOptions, pytest_command
 from dlgrade.intake import folders
 from dlgrade.records import CheckResult, GradeRecord

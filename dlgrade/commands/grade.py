@@ -10,16 +10,11 @@ from pathlib import Path
 from dlgrade.engine.budgets import budgets
 from dlgrade.engine.errors import SandboxUnavailable
 from dlgrade.engine.isolation import MODES
-from dlgrade.grading.batch import (
-    LAUNCHERS,
-    BatchError,
-    Runner,
-    SimilarityOptions,
-    disk_full,
-    grade_class,
-    summary_lines,
-)
+from dlgrade.grading.batch import Runner, SimilarityOptions, grade_class
+from dlgrade.grading.batch_errors import BatchError, disk_full
+from dlgrade.grading.batch_summary import summary_lines
 from dlgrade.grading.cluster.config import ClusterConfigError, parse_backend
+from dlgrade.grading.jobs import LAUNCHERS
 from dlgrade.grading.lockdown import LockdownError, prepare
 from dlgrade.grading.outputs import OutputError
 from dlgrade.grading.runner import (

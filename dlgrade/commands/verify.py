@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 
 from dlgrade.commands.grade import add_grading_options, student_timeout
-from dlgrade.grading.batch import BatchError, SimilarityOptions, grade_class
+from dlgrade.grading.batch import SimilarityOptions, grade_class
+from dlgrade.grading.batch_errors import BatchError
 from dlgrade.grading.expected import (
     EXPECTED_FILE,
     ExpectedError,

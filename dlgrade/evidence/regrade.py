@@ -4,7 +4,7 @@ Each student in OUT that kept evidence (OUT/<student>/evidence/grading.json)
 is graded again, the same way and from the same folder, with evidence reuse
 on: a notebook whose key still matches is judged from its evidence without a
 kernel; the others run again, and `use.json` says why. The record a regrade
-replaces is kept as grade.previous.json (dlgrade.grading.batch.write_unit).
+replaces is kept as grade.previous.json (dlgrade.grading.jobs.write_unit).
 
 A `manifest` judges the students of its edition (and stays theirs for later
 regrades, until another is given); the other edition's keep their own.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from dlgrade.evidence.settle import settle
 from dlgrade.evidence.store import EVIDENCE_DIR, Use, read_grading, read_uses
-from dlgrade.grading.batch import Launcher, run_jobs
+from dlgrade.grading.jobs import Launcher, run_jobs
 from dlgrade.grading.options import GradeOptions, options_from_dict, options_to_dict
 from dlgrade.grading.outputs import (
     GRADE_FILE,

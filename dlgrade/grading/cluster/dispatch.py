@@ -36,7 +36,7 @@ from pathlib import Path
 
 from dlgrade.engine.paths import hand_in_files
 from dlgrade.grading.archive import MAX_ARCHIVE_BYTES
-from dlgrade.grading.batch import BatchError, progress_bar, write_unit
+from dlgrade.grading.batch_errors import BatchError
 from dlgrade.grading.cluster.backends import GPU_RESOURCE, Session, connect
 from dlgrade.grading.cluster.config import Backend
 from dlgrade.grading.cluster.task import (
@@ -53,6 +53,7 @@ from dlgrade.grading.cluster.worker import (
     WorkerUnfit,
 )
 from dlgrade.grading.errors import error_record
+from dlgrade.grading.jobs import progress_bar, write_unit
 from dlgrade.grading.options import GradeOptions, options_to_dict
 from dlgrade.grading.outputs import GRADE_FILE
 from dlgrade.grading.result import UnitResult
