@@ -24,7 +24,7 @@ from checks.probes import WATCHES_BY_PROBLEM, probes_by_problem
 from checks.scoring import CheckRecord
 from dlgrade.engine import Submission, discover
 from dlgrade.engine.resubmissions import find_answers
-from dlgrade.grading.plugin import NO_SUBMISSION, Grader, grader_for, item_details, item_part
+from dlgrade.grading.grader import NO_SUBMISSION, Grader, grader_for, item_details, item_part
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from dlgrade.evidence.store import EvidenceStore
-from dlgrade.grading.plugin import Grader, grader_for
+from dlgrade.grading.grader import Grader, grader_for
 
 RUNS_MODULE = "checks.notebook_runs"
 
@@ -49,7 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from reference.manifest import load_manifest
 
         # The Grader loads the edition's manifest on first use; this one comes first.
-        grader_for(config)._assignment = load_manifest(Path(manifest))
+        grader_for(config).use_manifest(load_manifest(Path(manifest)))
 
 
 @pytest.hookimpl(trylast=True)

@@ -52,7 +52,7 @@ def write_refused(
 
 def _assignment(folder: Path, options: GradeOptions):
     """The edition the grading run would have chosen (the default when the files say none)."""
-    from dlgrade.grading.plugin import DEFAULT_ASSIGNMENT, choose_assignment
+    from dlgrade.grading.selection import DEFAULT_ASSIGNMENT, choose_assignment
     from reference.assignments import ManifestError, load_assignment
 
     stated = folder if folder.is_dir() else None
@@ -65,7 +65,7 @@ def _assignment(folder: Path, options: GradeOptions):
 
 def _parts(assignment, options: GradeOptions) -> list:
     """The manifest parts left after --problems and --visible-only, as the plugin selects them."""
-    from dlgrade.grading.plugin import problem_names
+    from dlgrade.grading.selection import problem_names
 
     tokens = {p.strip().lower() for p in options.problems if p.strip()}
     return [

@@ -20,8 +20,9 @@ import pytest
 from checks.notebook_runs import NOTEBOOK_PROBLEMS, RUNS_OVERRIDE
 from checks.probes import PROBES_BY_PROBLEM, WATCHES_BY_PROBLEM
 from dlgrade.engine.tagging import content_tags, problems_for
-from dlgrade.grading.plugin import choose_assignment, grader_for, item_part
+from dlgrade.grading.grader import grader_for, item_part
 from dlgrade.grading.runner import default_checks_dir
+from dlgrade.grading.selection import choose_assignment
 from dlgrade.records import GradeRecord
 from dlgrade.student.live import LiveRuns, new_recorder
 from dlgrade.student.recorder import Recorder, attach
