@@ -2,7 +2,9 @@
 
 Submissions are graded by real `pytest` subprocesses running a stand-in
 checks folder (tests/batch_standin.py) that speaks the same contract as
-`checks/` (`--submission`, `--results-json`), so these tests are fast.
+`checks/` (`--submission`, `--results-json`), so these tests are fast. What the run
+reports is in tests/test_batch_report.py; what it is told (students, folders, the
+pytest command, --retrain) in tests/test_batch_options.py.
 """
 
 from __future__ import annotations
@@ -15,13 +17,9 @@ import pytest
 from batch_standin import write_standin_checks, write_submission
 
 from dlgrade.cli import main
-from dlgrade.grading.batch import BatchOutcome, grade_class
-from dlgrade.grading.batch_errors import BatchError
-from dlgrade.grading.batch_summary import summary_lines
-from dlgrade.grading.resume import select
-from dlgrade.grading.runner import GradeOptions, pytest_command
-from dlgrade.intake import folders
-from dlgrade.records import CheckResult, GradeRecord
+from dlgrade.grading.batch import grade_class
+from dlgrade.grading.runner import GradeOptions
+from dlgrade.records import GradeRecord
 
 
 @pytest.fixture(scope="module")
@@ -175,77 +173,6 @@ def test_a_full_grade_survives_quick_then_full_then_quick(tmp_path, checks):
     assert not _grade(out, "alice").quick and _previous(out, "alice").quick
 
 
-def test_summary_is_three_lines_then_the_class_report(tmp_path):
-    def record(student: str, q3: float) -> GradeRecord:
-        results = [
-            CheckResult("4-arch", "architecture", 6.0, 6.0, "passed"),
-            CheckResult("5-q3", "gradients", q3, 14.0, "passed" if q3 else "failed"),
-            CheckResult("2c", "reflection", 0.0, 4.0, "manual"),
-            # not judged in quick mode: neither a failure nor the hardest part
-            CheckResult("4-reported", "reported accuracy", 0.0, 2.0, "skipped"),
-        ]
-        return GradeRecord(student, "spring2023", results, quick=True)
-
-    records = [record("alice", 0.0), record("bob", 14.0), GradeRecord("carol", "", [], "error")]
-    outcome = BatchOutcome(records, ["carol"], ["alice", "bob"], wall_s=12.34, similarity=None)
-    assert summary_lines(outcome, tmp_path) == [
-        f"graded 1 submission(s) in 12.3 s, 2 already graded in {tmp_path} (--force regrades); "
-        "quick mode: trained on data slices, indicative only (drop --quick for real grades)",
-        # percent of the graded parts: 6/24 and 20/24 (the skipped part is not graded)
-        "scores: mean 54.2 %, lowest 25.0 % (alice), highest 83.3 % (bob); "
-        "hardest part 5-q3 (passed by 1 of 2)",
-        "to look at: 1 grading error(s) (carol: see their report.html; this is a bug in dlgrade, "
-        "not the student's mistake: please report it; after a fix regrade one with dlgrade grade "
-        "DIR --out OUT --force --only NAME), 2 part(s) awaiting a TA (dlgrade merge-manual), "
-        "0 pair(s) of similar code",
-        f"class report: {tmp_path / 'index.html'}",
-    ]
-
-
-def test_unknown_student_and_empty_folder_are_clear_errors(tmp_path, checks):
-    write_submission(tmp_path / "class", "alice")
-    with pytest.raises(BatchError, match="did you mean alice"):
-        select(folders.read(tmp_path / "class").folders(), tmp_path / "out", only="alyce")
-    (tmp_path / "empty").mkdir()
-    argv = ["grade", str(tmp_path / "empty"), "--out", str(tmp_path / "o"), "--checks", str(checks)]
-    assert main(argv) == 2
-
-
-def test_pytest_command_matches_the_grading_contract(tmp_path):
-    options = GradeOptions(
-        checks_dir=tmp_path / "checks",
-        assignment="spring2023",
-        quick=True,
-        retrain=True,
-        visible_only=True,
-        problems=("p4", "p5"),
-    )
-    command = pytest_command(options, tmp_path / "s", tmp_path / "r.json", tmp_path / "j.xml")
-    text = " ".join(command[1:])
-    assert text.startswith(f"-m pytest {tmp_path / 'checks'} --submission {tmp_path / 's'}")
-    for expected in (
-        f"--results-json {tmp_path / 'r.json'}",
-        "-p no:cacheprovider",
-        "--assignment spring2023",
-        "--quick",
-        "--retrain",
-        "--visible-only",
-        "--problems p4,p5",
-        f"--junitxml {tmp_path / 'j.xml'}",
-    ):
-        assert expected in text
-
-
-def test_an_out_folder_inside_the_class_folder_is_not_a_student(tmp_path, checks):
-    write_submission(tmp_path / "class", "alice", score=1.0)
-    out = tmp_path / "class" / "results"
-    options = GradeOptions(checks_dir=checks, timeout_s=60)
-    first = grade_class(tmp_path / "class", out, options, jobs=1, progress=False)
-    again = grade_class(tmp_path / "class", out, options, jobs=1, progress=False)
-    assert first.graded == ["alice"] and again.resumed == ["alice"]
-    assert [r.student for r in again.records] == ["alice"]
-
-
 def test_parallel_students_share_the_cores_between_them(tmp_path, monkeypatch):
     from dlgrade.grading.runner import (
         THREAD_VARIABLES,
@@ -280,51 +207,6 @@ def test_thread_budget_reaches_the_kernel(tmp_path, monkeypatch):
         dirs.remove()
     assert env["OMP_NUM_THREADS"] == "1"
     assert "MKL_NUM_THREADS" not in env  # only what the grader itself has set passes
-
-
-HARNESS_ERROR = (
-    "harness error (KeyError: 'w0'); this is a bug in dlgrade, not the student's mistake: "
-    "please report it (traceback in the grading log)"
-)
-
-
-def test_a_harness_error_in_one_part_is_counted_flagged_and_left_out_of_the_mean(
-    tmp_path, checks, capsys
-):
-    root = tmp_path / "class"
-    write_submission(root, "alice", score=1.0)
-    write_submission(root, "erin", score=1.0, verdicts={"5-q2": ["error", HARNESS_ERROR]})
-    out = tmp_path / "out"
-    argv = ["grade", str(root), "--out", str(out), "--checks", str(checks), "--no-similarity"]
-    assert main([*argv, "--jobs", "2", "--no-progress"]) == 0
-    printed = capsys.readouterr().out
-    # Both lose only the pending manual 2c (4 points): alice 30/34 = 88.2 %, erin 20/24 =
-    # 83.3 % with the errored 10-point part left out (not 20/34 = 58.8 %), mean 85.8 %.
-    assert "scores: mean 85.8 %, lowest 83.3 % (erin), highest 88.2 % (alice)" in printed
-    assert (
-        "to look at: 1 grading error(s) (erin: see their report.html; this is a bug in "
-        "dlgrade, not the student's mistake: please report it; after a fix regrade one with "
-        "dlgrade grade DIR --out OUT --force --only NAME)"
-    ) in printed
-    with (out / "grades.csv").open() as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert (rows["erin"]["errors"], rows["erin"]["5-q2"], rows["alice"]["errors"]) == (
-        "1",
-        "0.0",
-        "0",
-    )
-    index = (out / "index.html").read_text()
-    assert 'id="error-count">1<' in index
-    assert (
-        "harness error in 5-q2 (this is a bug in dlgrade, not the student&#39;s mistake: please "
-        "report it; after a fix: dlgrade grade DIR --out OUT --force --only erin)"
-    ) in index
-    assert ">85.8 %<" in index  # the class mean
-    gradescope = json.loads((out / "erin" / "results.json").read_text())
-    q2 = next(t for t in gradescope["tests"] if t["name"].startswith("5-q2"))
-    assert q2["status"] == "failed" and q2["name"].endswith("(grader error)")
-    assert q2["output"].startswith("The grader itself failed on this part; this is not your fault")
-    assert HARNESS_ERROR in q2["output"]
 
 
 def test_a_report_that_cannot_be_rendered_marks_its_student_only(tmp_path, checks, monkeypatch):
@@ -387,12 +269,3 @@ def test_an_unreadable_grade_file_becomes_that_students_error_record(tmp_path, c
     with (out / "grades.csv").open() as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert (rows["bob"]["status"], rows["bob"]["total"]) == ("error", "0.0")
-
-
-def test_retrain_is_an_option_of_grade_and_check():
-    from dlgrade.cli import build_parser
-
-    parser = build_parser()
-    assert parser.parse_args(["grade", "class", "--out", "o", "--retrain"]).retrain
-    assert parser.parse_args(["check", "alice", "--retrain"]).retrain
-    assert not parser.parse_args(["check", "alice"]).retrain
