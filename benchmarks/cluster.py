@@ -33,7 +33,8 @@ from pathlib import Path
 from dlgrade.grading.batch import SimilarityOptions, grade_class
 from dlgrade.grading.cluster.config import Backend
 from dlgrade.grading.cluster.dispatch import run_on_cluster
-from dlgrade.grading.runner import GradeOptions, default_checks_dir
+from dlgrade.grading.options import GradeOptions
+from dlgrade.grading.runner import default_checks_dir
 from dlgrade.records import GradeRecord
 
 REPO = Path(__file__).resolve().parents[1]

@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 from dlgrade.grading.batch import SimilarityOptions, grade_class
-from dlgrade.grading.runner import GradeOptions, default_checks_dir
+from dlgrade.grading.options import GradeOptions
+from dlgrade.grading.runner import default_checks_dir
 from dlgrade.intake import folders
 from dlgrade.records import GradeRecord
 

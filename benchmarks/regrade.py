@@ -31,8 +31,9 @@ from dlgrade.commands.grade import student_timeout
 from dlgrade.evidence.regrade import Outcome, Settings, regrade
 from dlgrade.grading.batch import SimilarityOptions, grade_class
 from dlgrade.grading.expected import compare, load_expected
+from dlgrade.grading.options import GradeOptions
 from dlgrade.grading.outputs import load_records
-from dlgrade.grading.runner import GradeOptions, default_checks_dir
+from dlgrade.grading.runner import default_checks_dir
 from dlgrade.records import CheckResult, GradeRecord
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from batch_standin import write_standin_checks, write_submission
 
 from dlgrade.cli import main
 from dlgrade.grading.batch import grade_class
-from dlgrade.grading.runner import GradeOptions
+from dlgrade.grading.options import GradeOptions
 from dlgrade.records import GradeRecord
 
 

@@ -21,7 +21,7 @@ from batch_standin import write_standin_checks, write_submission
 from graded_out import grade_in
 
 from dlgrade.grading.batch import grade_class
-from dlgrade.grading.runner import GradeOptions
+from dlgrade.grading.options import GradeOptions
 from dlgrade.records import ObservationKind
 
 REPOSITORY = Path(__file__).resolve().parents[1]

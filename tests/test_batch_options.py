@@ -15,8 +15,9 @@ from batch_standin import write_standin_checks, write_submission
 from dlgrade.cli import main
 from dlgrade.grading.batch import grade_class
 from dlgrade.grading.batch_errors import BatchError
+from dlgrade.grading.options import GradeOptions
 from dlgrade.grading.resume import select
-from dlgrade.grading.runner import GradeOptions, pytest_command
+from dlgrade.grading.runner import pytest_command
 from dlgrade.intake import folders
 
 

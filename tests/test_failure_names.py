@@ -27,7 +27,8 @@ from notebook_files import write_notebook
 
 from dlgrade.cli import main
 from dlgrade.grading.batch import grade_class
-from dlgrade.grading.runner import GradeOptions, default_checks_dir
+from dlgrade.grading.options import GradeOptions
+from dlgrade.grading.runner import default_checks_dir
 
 pytestmark = pytest.mark.slow
 

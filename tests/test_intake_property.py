@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dlgrade.grading.batch import grade_class
+from dlgrade.grading.options import GradeOptions
 from dlgrade.grading.outputs import load_records
-from dlgrade.grading.runner import GradeOptions
 
 NOT_UTF8 = os.fsdecode(b"j\xf6rg")
 # Relative paths inside one student's hand-in; several clash on purpose.

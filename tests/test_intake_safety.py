@@ -19,7 +19,7 @@ from hostile_zips import bomb_zip, encrypted_zip, plain_zip, symlink_zip
 
 from dlgrade.cli import main
 from dlgrade.grading.batch import grade_class
-from dlgrade.grading.runner import GradeOptions
+from dlgrade.grading.options import GradeOptions
 from dlgrade.intake import read_class
 from dlgrade.intake.unpack import STUDENT_LIMITS, Limits, unpack
 

@@ -22,8 +22,9 @@ from dlgrade.autograder.config import CONFIG_FILE, AutograderConfig
 from dlgrade.engine.errors import SandboxUnavailable
 from dlgrade.grading.grader import points_table
 from dlgrade.grading.lockdown import LockdownError, prepare
+from dlgrade.grading.options import GradeOptions
 from dlgrade.grading.outputs import write_json
-from dlgrade.grading.runner import GradeOptions, GradingJob, default_checks_dir
+from dlgrade.grading.runner import GradingJob, default_checks_dir
 from dlgrade.lms.gradescope import results_json, results_problems
 from dlgrade.records import GradeRecord, Identity, Observation, ObservationKind
 

@@ -19,9 +19,10 @@ from dlgrade.data.atomic import write_bytes_atomic
 from dlgrade.engine.discover import ANSWERS_FILE, discover
 from dlgrade.engine.errors import SandboxUnavailable
 from dlgrade.grading.lockdown import LockdownError, prepare
+from dlgrade.grading.options import GradeOptions
 from dlgrade.grading.outputs import write_text
 from dlgrade.grading.result import JUNIT_NAME
-from dlgrade.grading.runner import CheckSuiteNotFound, GradeOptions, default_checks_dir
+from dlgrade.grading.runner import CheckSuiteNotFound, default_checks_dir
 from dlgrade.grading.terminal import check_summary, failing_parts
 from dlgrade.grading.zygote import Zygote
 from dlgrade.records import GradeRecord

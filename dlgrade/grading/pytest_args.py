@@ -20,7 +20,7 @@ def pytest_args(
         "-p",
         "no:cacheprovider",
         "-q",
-        # The checks' messages come from the exceptions themselves (plugin.py); formatting
+        # The checks' messages come from the exceptions themselves (outcomes.py); formatting
         # each failure's traceback with its source costs a regrade ~0.3 s a student.
         "--tb=line",
     ]

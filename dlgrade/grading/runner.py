@@ -38,9 +38,7 @@ from dlgrade.grading.result import RESULT_NAME, UnitResult
 from dlgrade.grading.threads import THREAD_VARIABLES
 
 __all__ = [
-    "THREAD_VARIABLES",
     "CheckSuiteNotFound",
-    "GradeOptions",
     "GradingJob",
     "available_cores",
     "child_environment",
