@@ -50,7 +50,8 @@ from dlgrade.grading.jobs import LAUNCHERS, write_unit
 from dlgrade.grading.options import GradeOptions
 from dlgrade.grading.outputs import load_records, write_class_outputs, write_similarity
 from dlgrade.grading.result import UnitResult
-from dlgrade.grading.runner import GradingJob, default_checks_dir, thread_budget
+from dlgrade.grading.runner import GradingJob, default_checks_dir
+from dlgrade.grading.threads import thread_budget
 from dlgrade.grading.zygote import Zygote
 from dlgrade.intake import folders as class_folder
 from reports.similarity import find_similar

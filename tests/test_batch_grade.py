@@ -174,12 +174,8 @@ def test_a_full_grade_survives_quick_then_full_then_quick(tmp_path, checks):
 
 
 def test_parallel_students_share_the_cores_between_them(tmp_path, monkeypatch):
-    from dlgrade.grading.runner import (
-        THREAD_VARIABLES,
-        available_cores,
-        child_environment,
-        thread_budget,
-    )
+    from dlgrade.grading.runner import child_environment
+    from dlgrade.grading.threads import THREAD_VARIABLES, available_cores, thread_budget
 
     for name in THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)

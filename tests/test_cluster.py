@@ -22,7 +22,7 @@ import pytest
 from batch_standin import write_standin_checks, write_submission
 
 from dlgrade.cli import main
-from dlgrade.grading.runner import available_cores
+from dlgrade.grading.threads import available_cores
 from dlgrade.intake import folders
 from dlgrade.records import GradeRecord, ObservationKind
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dlgrade.evidence.regrade import RegradeError, Settings, regrade, table
 from dlgrade.grading.outputs import OutputError
-from dlgrade.grading.runner import available_cores
+from dlgrade.grading.threads import available_cores
 from dlgrade.text import readable
 
 

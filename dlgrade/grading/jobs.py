@@ -30,7 +30,8 @@ from dlgrade.grading.outputs import (
     write_student_files,
 )
 from dlgrade.grading.result import UnitResult
-from dlgrade.grading.runner import GradingJob, thread_budget
+from dlgrade.grading.runner import GradingJob
+from dlgrade.grading.threads import thread_budget
 from dlgrade.grading.zygote import ForkedJob, ZygoteKeeper
 from dlgrade.records import PLEASE_REPORT, GradeRecord, Observation, ObservationKind
 

@@ -27,7 +27,6 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from dlgrade.grading.ending import Ending, ended_result
@@ -40,29 +39,15 @@ from dlgrade.grading.threads import THREAD_VARIABLES
 __all__ = [
     "CheckSuiteNotFound",
     "GradingJob",
-    "available_cores",
     "child_environment",
     "default_checks_dir",
     "launch_environment",
     "pytest_command",
-    "thread_budget",
 ]
 
 
 class CheckSuiteNotFound(FileNotFoundError):
     """The `checks/` directory could not be located."""
-
-
-def available_cores() -> int:
-    # Cores this process may use (respects taskset/cgroups), not the machine's total.
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def thread_budget(options: GradeOptions, jobs: int) -> GradeOptions:
-    """Options with threads = cores // jobs when several students run at once."""
-    if options.threads is not None or jobs <= 1:
-        return options
-    return replace(options, threads=max(1, available_cores() // jobs))
 
 
 def child_environment(options: GradeOptions) -> dict[str, str]:

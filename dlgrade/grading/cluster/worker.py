@@ -30,8 +30,8 @@ from dlgrade.data import data_dir
 from dlgrade.engine.errors import SandboxUnavailable
 from dlgrade.grading.lockdown import LockdownError, prepare
 from dlgrade.grading.options import GradeOptions, options_from_dict
-from dlgrade.grading.runner import available_cores, default_checks_dir, launch_environment
-from dlgrade.grading.threads import THREAD_VARIABLES
+from dlgrade.grading.runner import default_checks_dir, launch_environment
+from dlgrade.grading.threads import THREAD_VARIABLES, available_cores
 from dlgrade.grading.zygote import ForkedJob, Zygote, ZygoteKeeper
 from dlgrade.grading.zygote_server import DATASETS
 
