@@ -45,7 +45,7 @@ NOT_GRADED = frozenset({PartStatus.SKIPPED, PartStatus.MANUAL, PartStatus.ERROR}
 class ObservationKind(StrEnum):
     """What was seen while grading one submission, by who reports it."""
 
-    # The engine's runner (dlgrade/engine/runner.py).
+    # A notebook run (dlgrade/engine/runner.py, cell_steps.py, probe_steps.py, run_notes.py).
     TIMEOUT = "timeout"  # a cell or the notebook ran past its time limit
     KERNEL_KILLED = "kernel-killed"  # the kernel did not recover from a timeout and was killed
     KERNEL_DIED = "kernel-died"  # the kernel process ended (os._exit, a crash, the OOM killer)
