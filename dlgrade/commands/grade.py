@@ -16,13 +16,10 @@ from dlgrade.grading.batch_summary import summary_lines
 from dlgrade.grading.cluster.config import ClusterConfigError, parse_backend
 from dlgrade.grading.jobs import LAUNCHERS
 from dlgrade.grading.lockdown import LockdownError, prepare
+from dlgrade.grading.options import GradeOptions
 from dlgrade.grading.outputs import OutputError
-from dlgrade.grading.runner import (
-    CheckSuiteNotFound,
-    GradeOptions,
-    available_cores,
-    default_checks_dir,
-)
+from dlgrade.grading.runner import CheckSuiteNotFound, default_checks_dir
+from dlgrade.grading.threads import available_cores
 from dlgrade.intake import LAYOUT_CHOICES, IntakeError
 from reports.similarity import DEFAULT_THRESHOLD, SimilarityError
 

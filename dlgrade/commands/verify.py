@@ -24,12 +24,9 @@ from dlgrade.grading.expected import (
     compare,
     load_expected,
 )
-from dlgrade.grading.runner import (
-    CheckSuiteNotFound,
-    GradeOptions,
-    available_cores,
-    default_checks_dir,
-)
+from dlgrade.grading.options import GradeOptions
+from dlgrade.grading.runner import CheckSuiteNotFound, default_checks_dir
+from dlgrade.grading.threads import available_cores
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
