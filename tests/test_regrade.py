@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -183,6 +184,23 @@ def test_a_regrade_runs_under_its_own_interpreter_and_names_checks_that_are_gone
     assert "are not there any more: --checks DIR" in skipped["ben"]
     students, skipped = _students(out, Settings(checks_dir=REPO / "checks"), None)
     assert [s.name for s in students] == ["ann", "ben"] and skipped == {}
+
+
+def test_pytest_grades_against_a_manifest_file_without_evidence_and_refuses_a_broken_one(
+    tmp_path,
+):
+    """`--manifest` is the grading plugin's: a grading that keeps no evidence takes it too."""
+    manifest = changed_manifest(tmp_path, "5-q1", points=12)
+    (tmp_path / "empty").mkdir()
+    base = [sys.executable, "-m", "pytest", str(REPO / "checks"), "-q", "-p", "no:cacheprovider"]
+    base += ["--submission", str(tmp_path / "empty"), "--results-json", str(tmp_path / "r.json")]
+    subprocess.run([*base, "--manifest", str(manifest)], cwd=REPO, capture_output=True)
+    graded = GradeRecord.from_dict(json.loads((tmp_path / "r.json").read_text()))
+    assert {r.part: r.max_points for r in graded.results}["5-q1"] == 12.0
+    broken = tmp_path / "manifest" / "nope.toml"
+    done = subprocess.run([*base, "--manifest", str(broken)], cwd=REPO, capture_output=True)
+    assert done.returncode == 4  # pytest's usage error, naming the file
+    assert f"--manifest: {broken}: cannot read manifest" in done.stderr.decode()
 
 
 def changed_manifest(folder: Path, part: str, points: int) -> Path:

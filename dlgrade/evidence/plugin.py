@@ -5,8 +5,6 @@ Loaded with `-p dlgrade.evidence.plugin --evidence-dir DIR --evidence keep|reuse
 it hands the `notebooks` fixture the same `NotebookRuns` the checks' conftest
 would build, with an `EvidenceStore`: every run is kept in DIR, and with
 `reuse` a run whose key still matches is judged from DIR without a kernel.
-`--manifest PATH` grades against that manifest file (a copy with a changed
-threshold, say) instead of the edition's own.
 
 A checks folder without notebook runs (a stand-in, say) is left alone.
 """
@@ -37,19 +35,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="keep: run every notebook and keep its evidence; reuse: judge kept evidence "
         "whose key matches, run the others",
     )
-    group.addoption(
-        "--manifest", metavar="PATH", default=None, help="grade against this manifest file"
-    )
-
-
-@pytest.hookimpl(trylast=True)  # after the grading plugin made the run's Grader
-def pytest_configure(config: pytest.Config) -> None:
-    manifest = config.getoption("manifest")
-    if manifest:
-        from reference.manifest import load_manifest
-
-        # The Grader loads the edition's manifest on first use; this one comes first.
-        grader_for(config).use_manifest(load_manifest(Path(manifest)))
 
 
 @pytest.hookimpl(trylast=True)

@@ -81,16 +81,14 @@ class Grader:
             self._assignment = self._load_assignment()
         return self._assignment
 
-    def use_manifest(self, assignment: Any) -> None:
-        """Grade against `assignment` (a manifest loaded from a file: `dlgrade regrade
-        --manifest`) instead of the edition's own, which is then never loaded."""
-        self._assignment = assignment
-
     def _load_assignment(self) -> Any:
         from reference.assignments import load_assignment  # only grading runs need manifests
 
         if self.submission is not None and not self.submission.is_dir():
             raise pytest.UsageError(f"--submission {self.submission}: no such folder")
+        manifest = self.config.getoption("manifest")
+        if manifest:  # a copy of a manifest, edited (`dlgrade regrade --manifest`)
+            return self._load_manifest_file(Path(manifest))
         assignment_id, self.assignment_source = choose_assignment(
             self.config.getoption("assignment"), self.submission
         )
@@ -100,6 +98,16 @@ class Grader:
             raise pytest.UsageError(
                 f"assignment {assignment_id!r} (from {self.assignment_source}): {exc}"
             ) from exc
+
+    def _load_manifest_file(self, path: Path) -> Any:
+        from reference.manifest import ManifestError, load_manifest
+
+        self.assignment_source = f"--manifest {path}"
+        try:
+            return load_manifest(path)
+        except (ManifestError, OSError, KeyError) as exc:
+            named = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+            raise pytest.UsageError(f"--manifest: {named}") from exc
 
     @property
     def student(self) -> str:

@@ -39,6 +39,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"submission's submission.toml, else in its answers.toml, else {DEFAULT_ASSIGNMENT}",
     )
     group.addoption(
+        "--manifest",
+        metavar="PATH",
+        default=None,
+        help="grade against this manifest file (an edited copy of an edition's) instead",
+    )
+    group.addoption(
         "--quick",
         action="store_true",
         help="run student training on small data slices (self-check mode)",

@@ -35,10 +35,9 @@ def pytest_args(
     if options.problems:
         args += ["--problems", ",".join(options.problems)]
     args += ["--isolation", options.isolation]
-    if options.evidence != "off" or options.manifest:
-        args += ["-p", "dlgrade.evidence.plugin"]
     if options.evidence != "off":
         evidence = results_json.parent / "evidence"
+        args += ["-p", "dlgrade.evidence.plugin"]
         args += ["--evidence-dir", str(evidence), "--evidence", options.evidence]
     if options.manifest:
         args += ["--manifest", str(options.manifest)]
