@@ -14,22 +14,20 @@ crashed).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from dlgrade.evidence.store import EVIDENCE_DIR, read_uses
-from dlgrade.grading.student_files import GRADE_FILE
+from dlgrade.grading.outputs import GRADE_FILE, OutputError, read_record
 from dlgrade.records import REVIEW_KEY, GradeRecord, ObservationKind
 
 
 def settled_in(work_dir: Path, new: GradeRecord, parts: Sequence[str]) -> GradeRecord:
     """`new` settled against `work_dir`/grade.json (as it is when that is unreadable)."""
     try:
-        data = json.loads((work_dir / GRADE_FILE).read_text("utf-8"))
-        previous = GradeRecord.from_dict(data)
-    except (OSError, ValueError, KeyError, TypeError):
+        previous = read_record(work_dir / GRADE_FILE)
+    except OutputError:
         return new  # nothing to settle against: the regrade says so from its side
     executed = any(use.executed for use in read_uses(work_dir / EVIDENCE_DIR))
     return settle(previous, new, parts, executed)
